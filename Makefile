@@ -1,0 +1,47 @@
+# `make run` starts the app, `make test` runs every test; both build .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test lint format bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps remember which requirement files are installed; editing one reinstalls.
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-deps
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Browser tests and PNG export need a Chromium; this finds or installs one.
+browser: $(VENV)/.dev-deps
+	@bash tests/ensure_chromium.sh $(BIN)
+
+test: $(VENV)/.dev-deps browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.dev-deps
+	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_app.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
