@@ -9,17 +9,20 @@ pure methods, in the spirit of optax's ``init``/``update`` pair:
   mutating its inputs; ``lr`` overrides the learning rate for this step only
   (that is how learning-rate schedules drive it, like torch's ``group["lr"]``);
 * ``effective_lr(state, lr=None)``: the per-coordinate step size the last step
-  applied to its search direction (defined in each optimizer's docstring).
+  applied to its search direction (defined in each optimizer's docstring;
+  before the first step it is ``lr`` everywhere).
 
 Arrays have shape ``(..., d)``: any leading dimensions are a batch of independent
 trajectories. A hyperparameter may be a NumPy array shaped like those leading
 (batch) dimensions, e.g. ``lr=np.geomspace(1e-3, 1, 50)`` with ``params`` of
 shape ``(50, 2)`` runs 50 learning rates in one pass. Internally it gets a
-trailing axis so that it broadcasts against the coordinate axis.
+trailing axis so that it broadcasts against the coordinate axis. Switches
+(``nesterov``, ``amsgrad``, ...) are plain booleans shared by the whole batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -48,17 +51,108 @@ class HParam:
     parts: tuple[tuple[str, str, float, float, bool], ...] = ()
 
     def slider_specs(self) -> list[dict]:
-        """Flat slider descriptions: key, label, symbol, default, low, high, log, help."""
+        """Flat slider descriptions: key, label, symbol, default, low, high, log, help, kind."""
         if self.kind == "pair":
             return [
-                dict(key=f"{self.name}[{i}]", label=label, symbol=sym, default=self.default[i],
-                     low=lo, high=hi, log=lg, help=self.help, kind="float")
+                dict(
+                    key=f"{self.name}[{i}]",
+                    label=label,
+                    symbol=sym,
+                    default=self.default[i],
+                    low=lo,
+                    high=hi,
+                    log=lg,
+                    help=self.help,
+                    kind="float",
+                )
                 for i, (label, sym, lo, hi, lg) in enumerate(self.parts)
             ]
-        return [dict(key=self.name, label=self.name, symbol=self.symbol, default=self.default,
-                     low=self.low, high=self.high, log=self.log, help=self.help, kind=self.kind)]
+        return [
+            dict(
+                key=self.name,
+                label=self.name,
+                symbol=self.symbol,
+                default=self.default,
+                low=self.low,
+                high=self.high,
+                log=self.log,
+                help=self.help,
+                kind=self.kind,
+            )
+        ]
 
 
+# -- the hyperparameters several optimizers share (torch's names) ---------------------------
+def lr_hparam(default: float) -> HParam:
+    return HParam(
+        "lr",
+        default,
+        "Learning rate: how far each step moves along its direction.",
+        symbol=r"\gamma",
+        low=1e-5,
+        high=10.0,
+        log=True,
+    )
+
+
+def eps_hparam(default: float) -> HParam:
+    return HParam(
+        "eps",
+        default,
+        "Added to the denominator so that a coordinate with tiny gradients "
+        "does not get a huge step.",
+        symbol=r"\epsilon",
+        low=1e-12,
+        high=1e-1,
+        log=True,
+    )
+
+
+def betas_hparam(default: tuple[float, float] = (0.9, 0.999)) -> HParam:
+    return HParam(
+        "betas",
+        default,
+        "Decay rates of the running averages: beta1 for the gradient (momentum), "
+        "beta2 for its square (or its size).",
+        kind="pair",
+        parts=(("beta1", r"\beta_1", 0.0, 0.999, False), ("beta2", r"\beta_2", 0.5, 0.9999, False)),
+    )
+
+
+WEIGHT_DECAY = HParam(
+    "weight_decay",
+    0.0,
+    "Coupled L2 penalty: adds weight_decay * theta to the gradient.",
+    symbol=r"\lambda",
+    low=0.0,
+    high=1.0,
+)
+DECOUPLED_WEIGHT_DECAY = HParam(
+    "decoupled_weight_decay",
+    False,
+    "Shrink the parameters directly (theta *= 1 - lr * weight_decay, as AdamW) "
+    "instead of adding the penalty to the gradient.",
+    kind="bool",
+)
+MAXIMIZE = HParam("maximize", False, "Climb the surface instead of descending it.", kind="bool")
+
+
+def with_defaults(hparams: tuple[HParam, ...], **defaults: Any) -> tuple[HParam, ...]:
+    """The same hyperparameters with some defaults changed (Momentum from SGD, AdamW ...)."""
+    unknown = set(defaults) - {h.name for h in hparams}
+    if unknown:
+        raise KeyError(sorted(unknown))
+    return tuple(
+        dataclasses.replace(h, default=defaults[h.name]) if h.name in defaults else h
+        for h in hparams
+    )
+
+
+def without(hparams: tuple[HParam, ...], *names: str) -> tuple[HParam, ...]:
+    return tuple(h for h in hparams if h.name not in names)
+
+
+# -- validation ---------------------------------------------------------------------------
 def as_batch(value: Any) -> Any:
     """A scalar stays a float; an array shaped like the batch gets a trailing axis."""
     if isinstance(value, (bool, np.bool_)):
@@ -69,23 +163,40 @@ def as_batch(value: Any) -> Any:
     return arr[..., None]
 
 
-def _check(cond: Any, message: str) -> None:
-    # torch validates scalars; an array hyperparameter is valid when every entry is.
-    if not np.all(cond):
-        raise ValueError(message)
+def check_range(
+    message: str,
+    value: Any,
+    low: float,
+    high: float | None = None,
+    *,
+    high_open: bool = True,
+) -> None:
+    """Raise ``ValueError(f"{message}: {value}")`` (torch's wording) unless ``low <= value < high``.
 
+    NaN is always rejected; an array hyperparameter is valid when every entry is.
 
-def check_range(name: str, value: Any, low: float, high: float | None = None,
-                *, low_open: bool = False, high_open: bool = True) -> None:
-    """Raise ``ValueError`` (torch's wording) unless ``low <= value < high``."""
-    v = np.asarray(value, dtype=np.float64)
-    ok = np.isfinite(v) | np.isinf(v) & (high is None)
-    ok = ok & ((v > low) if low_open else (v >= low))
+    >>> check_range("Invalid rho value", 1.5, 0.0, 1.0, high_open=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid rho value: 1.5
+    """
+    try:
+        v = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{message}: {value}") from None
+    ok = v >= low
     if high is not None:
-        ok = ok & ((v < high) if high_open else (v <= high))
-    _check(ok, f"Invalid {name} value: {value!r}")
+        ok &= (v < high) if high_open else (v <= high)
+    if not np.all(ok):
+        raise ValueError(f"{message}: {value}")
 
 
+def check_betas(betas: tuple[Any, Any]) -> None:
+    for i, beta in enumerate(betas):
+        check_range(f"Invalid beta parameter at index {i}", beta, 0.0, 1.0)
+
+
+# -- the optimizer ------------------------------------------------------------------------
 class State(NamedTuple):
     """Placeholder base for documentation; each optimizer defines its own NamedTuple."""
 
@@ -129,6 +240,8 @@ class Optimizer:
                     raise ValueError(f"{h.name} must be a pair, got {pair!r}")
                 values[h.name] = tuple(pair)
             elif h.kind == "bool":
+                if np.ndim(values[h.name]) != 0:
+                    raise ValueError(f"{h.name} must be a single True or False")
                 values[h.name] = bool(values[h.name])
         self.validate(values)
         # what the user asked for (scalars or batch arrays), and the broadcastable form
@@ -145,8 +258,9 @@ class Optimizer:
     def init(self, params: np.ndarray) -> NamedTuple:
         raise NotImplementedError
 
-    def step(self, params: np.ndarray, grad: np.ndarray, state: NamedTuple,
-             lr: Any = None) -> tuple[np.ndarray, NamedTuple]:
+    def step(
+        self, params: np.ndarray, grad: np.ndarray, state: NamedTuple, lr: Any = None
+    ) -> tuple[np.ndarray, NamedTuple]:
         raise NotImplementedError
 
     def effective_lr(self, state: NamedTuple, lr: Any = None) -> np.ndarray:
@@ -164,13 +278,51 @@ class Optimizer:
     def _lr(self, lr: Any) -> Any:
         return self._h["lr"] if lr is None else as_batch(lr)
 
+    def _grad(self, grad: np.ndarray) -> np.ndarray:
+        """The gradient as float64, negated when maximizing (torch does this first)."""
+        g = np.asarray(grad, dtype=np.float64)
+        return -g if self._h.get("maximize") else g
+
+    def _fill(self, value: Any, like: np.ndarray) -> np.ndarray:
+        """``value`` (a scalar or batch array) broadcast to the shape of ``like``, as a new array."""
+        return np.broadcast_to(value, np.shape(like)).astype(np.float64)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyper.items())
         return f"{type(self).__name__}({args})"
 
 
+# -- one-liners shared by the update rules -------------------------------------------------
+def f64(x: Any) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
 def zeros_like(params: np.ndarray) -> np.ndarray:
     return np.zeros(np.shape(params), dtype=np.float64)
+
+
+def is_on(value: Any) -> bool:
+    """Whether a (possibly batched) hyperparameter is non-zero anywhere: torch's ``if x != 0``."""
+    return bool(np.any(value != 0)) if isinstance(value, np.ndarray) else value != 0
+
+
+def where_on(value: Any, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Per trajectory: ``on`` where the hyperparameter is non-zero, ``off`` where it is zero.
+
+    With a scalar hyperparameter torch picks one branch for everything; with a batch of
+    values each trajectory must take the branch its own scalar run would take.
+    """
+    return np.where(value != 0, on, off) if isinstance(value, np.ndarray) else on
+
+
+def apply_weight_decay(params: np.ndarray, g: np.ndarray, wd: Any, lr: Any, decoupled: bool):
+    """Apply torch's weight decay: coupled adds ``wd * theta`` to the gradient,
+    decoupled (AdamW) shrinks ``theta`` by ``1 - lr * wd``. Returns ``(params, g)``."""
+    if not is_on(wd):
+        return params, g
+    if decoupled:
+        return params * (1.0 - lr * wd), g
+    return params, g + wd * params
 
 
 def bias_correction(beta: Any, count: int) -> Any:
@@ -179,8 +331,20 @@ def bias_correction(beta: Any, count: int) -> Any:
 
 
 def lerp(buf: np.ndarray, target: np.ndarray, weight: Any) -> np.ndarray:
-    """``buf + weight * (target - buf)``, the EMA update torch writes as ``lerp_``."""
-    return buf + weight * (target - buf)
+    """``buf + weight * (target - buf)``, the EMA update torch writes as ``lerp_``.
+
+    Like torch's kernel, a weight of 0.5 or more is computed from the other end,
+    ``target - (1 - weight) * (target - buf)``, so that weight 1 gives ``target`` exactly.
+    """
+    diff = target - buf
+    if isinstance(weight, np.ndarray):
+        return np.where(np.abs(weight) < 0.5, buf + weight * diff, target - diff * (1.0 - weight))
+    return buf + weight * diff if abs(weight) < 0.5 else target - diff * (1.0 - weight)
+
+
+def ema_sq(buf: np.ndarray, g: np.ndarray, beta: Any) -> np.ndarray:
+    """``beta * buf + (1 - beta) * g**2``: the running average of squared gradients."""
+    return buf * beta + (1.0 - beta) * g * g
 
 
 def sqrt(x: Any) -> Any:

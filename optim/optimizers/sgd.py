@@ -6,20 +6,25 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .base import HParam, Optimizer, check_range, zeros_like
-
-LR = HParam("lr", 1e-3, "Learning rate: how far each step moves along its direction.",
-            symbol=r"\gamma", low=1e-5, high=10.0, log=True)
-WEIGHT_DECAY = HParam("weight_decay", 0.0,
-                      "Coupled L2 penalty: adds weight_decay * theta to the gradient.",
-                      symbol=r"\lambda", low=0.0, high=1.0)
-MAXIMIZE = HParam("maximize", False, "Climb the surface instead of descending it.",
-                  kind="bool")
+from .base import (
+    MAXIMIZE,
+    WEIGHT_DECAY,
+    HParam,
+    Optimizer,
+    apply_weight_decay,
+    check_range,
+    f64,
+    is_on,
+    lr_hparam,
+    where_on,
+    with_defaults,
+    zeros_like,
+)
 
 
 class SGDState(NamedTuple):
     count: int
-    momentum_buffer: np.ndarray  # b_t; all zeros until the first step when momentum is off
+    momentum_buffer: np.ndarray  # b_t; stays zero while momentum is 0
 
 
 class SGD(Optimizer):
@@ -41,16 +46,16 @@ class SGD(Optimizer):
         \theta_t &\leftarrow \theta_{t-1} - \gamma\, d_t
         \end{aligned}
 
-    (without momentum, :math:`d_t = g_t`).
+    (without momentum, :math:`d_t = g_t`; with ``maximize`` the gradient is negated first).
 
-    ``effective_lr`` is :math:`\gamma` for every coordinate: plain and momentum SGD
-    scale their direction by the same number everywhere.
+    ``effective_lr`` is :math:`\gamma` for every coordinate, multiplying :math:`d_t`:
+    plain and momentum SGD scale their direction by the same number everywhere.
 
     .. note:: As in torch.optim, the buffer starts at :math:`g_1` (not at zero) and
        the learning rate multiplies the buffer afterwards, instead of the
        textbook :math:`v_t = \mu v_{t-1} + \gamma g_t`. With a constant learning
        rate the two give the same path; they differ once ``lr`` changes during
-       training.
+       training (a schedule). ``dampening`` is not applied to the first step.
 
     >>> import numpy as np
     >>> opt = SGD(lr=0.1)
@@ -62,14 +67,30 @@ class SGD(Optimizer):
     name = "sgd"
     label = "SGD"
     hparams = (
-        LR,
-        HParam("momentum", 0.0, "Fraction of the previous velocity kept at each step.",
-               symbol=r"\mu", low=0.0, high=0.999),
-        HParam("dampening", 0.0, "Fraction of the new gradient left out of the velocity.",
-               symbol=r"\tau", low=0.0, high=1.0),
+        lr_hparam(1e-3),
+        HParam(
+            "momentum",
+            0.0,
+            "Fraction of the previous velocity kept at each step.",
+            symbol=r"\mu",
+            low=0.0,
+            high=0.999,
+        ),
+        HParam(
+            "dampening",
+            0.0,
+            "Fraction of the new gradient left out of the velocity.",
+            symbol=r"\tau",
+            low=0.0,
+            high=1.0,
+        ),
         WEIGHT_DECAY,
-        HParam("nesterov", False, "Look ahead: evaluate the step along the updated velocity.",
-               kind="bool"),
+        HParam(
+            "nesterov",
+            False,
+            "Look ahead: step along the gradient plus the updated velocity.",
+            kind="bool",
+        ),
         MAXIMIZE,
     )
     latex = r"""\begin{aligned}
@@ -80,22 +101,25 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
 \end{aligned}"""
     summary = (
         "Step downhill, against the gradient, by a fixed fraction of its length. "
-        "Momentum adds a velocity that accumulates past gradients, so consistent "
-        "directions speed up and oscillating ones cancel out."
+        "The same learning rate applies to every coordinate, so a valley that is steep "
+        "one way and flat the other forces a compromise: too big a step zig-zags across "
+        "it, too small a step crawls along it."
     )
     history = (
-        "Gradient descent goes back to Cauchy (1847); its stochastic form to Robbins and "
-        "Monro (1951). Polyak's heavy-ball momentum (1964) adds a velocity term."
+        "Gradient descent goes back to Cauchy (1847); its stochastic form, with a noisy "
+        "gradient from a sample of the data, to Robbins and Monro (1951). It is the "
+        "starting point of every method that follows."
     )
     direction = r"d_t"
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("learning rate", h["lr"], 0.0)
-        check_range("momentum", h["momentum"], 0.0)
-        check_range("weight_decay", h["weight_decay"], 0.0)
-        check_range("dampening", h["dampening"], -np.inf)
-        if h["nesterov"] and (np.any(np.asarray(h["momentum"]) <= 0)
-                              or np.any(np.asarray(h["dampening"]) != 0)):
+        check_range("Invalid learning rate", h["lr"], 0.0)
+        check_range("Invalid momentum value", h["momentum"], 0.0)
+        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_range("Invalid dampening value", h["dampening"], -np.inf)
+        if h["nesterov"] and (
+            np.any(np.asarray(h["momentum"]) <= 0) or np.any(np.asarray(h["dampening"]) != 0)
+        ):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def init(self, params: np.ndarray) -> SGDState:
@@ -103,56 +127,119 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
 
     def step(self, params, grad, state, lr=None):
         h = self._h
-        g = -grad if h["maximize"] else grad
-        if np.any(h["weight_decay"] != 0):
-            g = g + h["weight_decay"] * params
+        params = f64(params)
+        params, g = apply_weight_decay(params, self._grad(grad), h["weight_decay"], 0.0, False)
+        mu = h["momentum"]
         buf = state.momentum_buffer
-        if np.any(h["momentum"] != 0):
+        d = g
+        if is_on(mu):
             if state.count == 0:
-                buf = g.copy()
+                new_buf = g.copy()  # torch: the buffer starts as a clone of g_1
             else:
-                buf = h["momentum"] * buf + (1.0 - h["dampening"]) * g
-            d = g + h["momentum"] * buf if h["nesterov"] else buf
-        else:
-            d = g
+                new_buf = buf * mu + (1.0 - h["dampening"]) * g
+            d = where_on(mu, g + mu * new_buf if h["nesterov"] else new_buf, g)
+            buf = where_on(mu, new_buf, buf)
         return params - self._lr(lr) * d, SGDState(state.count + 1, buf)
 
     def effective_lr(self, state, lr=None):
-        return np.broadcast_to(self._lr(lr), state.momentum_buffer.shape).astype(np.float64)
+        return self._fill(self._lr(lr), state.momentum_buffer)
 
 
 class Momentum(SGD):
-    """SGD with heavy-ball momentum 0.9: ``torch.optim.SGD(momentum=0.9)``."""
+    r"""SGD with heavy-ball momentum 0.9: ``torch.optim.SGD(momentum=0.9)``.
+
+    A velocity :math:`b` keeps a fraction :math:`\mu` of itself and adds each new
+    gradient; the parameters move along the velocity. Let :math:`\gamma, \mu, \tau,
+    \lambda` be ``lr``, ``momentum``, ``dampening``, ``weight_decay``:
+
+    .. math::
+
+        \begin{aligned}
+        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
+        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
+        \end{aligned}
+
+    ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`b_t`. The state
+    and the options are :class:`SGD`'s; only the default ``momentum`` differs.
+
+    .. note:: torch starts the buffer at :math:`g_1` and multiplies by the learning
+       rate after the buffer (see :class:`SGD`).
+
+    >>> import numpy as np
+    >>> opt = Momentum(lr=0.1)
+    >>> p, s = opt.step(np.array([1.0]), np.array([1.0]), opt.init(np.zeros(1)))
+    >>> p, s = opt.step(p, np.array([1.0]), s)
+    >>> p  # second step: 0.1 * (0.9 * 1 + 1)
+    array([0.71])
+    """
 
     name = "momentum"
     label = "Momentum"
-    hparams = tuple(
-        HParam(**{**h.__dict__, "default": 0.9}) if h.name == "momentum" else h
-        for h in SGD.hparams
-    )
+    hparams = with_defaults(SGD.hparams, momentum=0.9)
+    latex = r"""\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
+\theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
+\end{aligned}"""
+    direction = r"b_t"
     summary = (
         "A ball rolling downhill: the velocity keeps 90% of itself each step and adds the "
         "new gradient, so progress along a long valley builds up while zig-zags across it "
-        "cancel."
+        "cancel. In a steady slope it moves about ten times farther per step than SGD."
     )
-    history = "Polyak's heavy-ball method (1964); popular for neural networks since the 1980s."
+    history = (
+        "Polyak's heavy-ball method (1964) added a velocity to gradient descent; Rumelhart, "
+        "Hinton and Williams (1986) made it standard for training neural networks."
+    )
 
 
 class Nesterov(SGD):
-    """SGD with Nesterov momentum 0.9: ``torch.optim.SGD(momentum=0.9, nesterov=True)``."""
+    r"""SGD with Nesterov momentum 0.9: ``torch.optim.SGD(momentum=0.9, nesterov=True)``.
+
+    The velocity is updated as in :class:`Momentum`, but the step adds the new
+    gradient to the updated velocity once more. Let :math:`\gamma, \mu, \lambda` be
+    ``lr``, ``momentum``, ``weight_decay``:
+
+    .. math::
+
+        \begin{aligned}
+        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + g_t & t > 1 \end{cases} \\
+        \theta_t &\leftarrow \theta_{t-1} - \gamma\, (g_t + \mu\, b_t)
+        \end{aligned}
+
+    ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`g_t + \mu b_t`.
+    The state and the options are :class:`SGD`'s (``dampening`` must stay 0).
+
+    .. note:: Nesterov's method evaluates the gradient at a look-ahead point
+       :math:`\theta + \mu v`. torch (following Sutskever et al., 2013) rewrites it
+       so the gradient is taken at the current parameters: the same sequence of
+       iterates, shifted by one momentum step.
+
+    >>> import numpy as np
+    >>> opt = Nesterov(lr=0.1)
+    >>> p, s = opt.step(np.array([1.0]), np.array([1.0]), opt.init(np.zeros(1)))
+    >>> p  # 1 - 0.1 * (1 + 0.9 * 1)
+    array([0.81])
+    """
 
     name = "nesterov"
     label = "Nesterov"
-    hparams = tuple(
-        HParam(**{**h.__dict__, "default": {"momentum": 0.9, "nesterov": True}[h.name]})
-        if h.name in ("momentum", "nesterov") else h
-        for h in SGD.hparams
-    )
+    hparams = with_defaults(SGD.hparams, momentum=0.9, nesterov=True)
+    latex = r"""\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + g_t & t > 1 \end{cases} \\
+\theta_t &\leftarrow \theta_{t-1} - \gamma\, (g_t + \mu\, b_t)
+\end{aligned}"""
+    direction = r"g_t + \mu\, b_t"
     summary = (
-        "Momentum that looks ahead: the step uses the gradient plus the freshly updated "
-        "velocity, which corrects course before overshooting."
+        "Momentum that looks ahead: the step adds the fresh gradient to the already "
+        "updated velocity, so it starts to brake before it overshoots. It oscillates "
+        "less than plain momentum in narrow valleys."
     )
     history = (
-        "Nesterov's accelerated gradient (1983); Sutskever et al. (2013) showed it in the "
-        "momentum form used by deep-learning libraries."
+        "Nesterov's accelerated gradient (1983) reached the optimal convergence rate for "
+        "smooth convex problems; Sutskever, Martens, Dahl and Hinton (2013) rewrote it in "
+        "the momentum form that deep-learning libraries use."
     )

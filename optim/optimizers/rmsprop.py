@@ -1,0 +1,160 @@
+"""RMSprop: divide by a running root-mean-square of recent gradients."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .base import (
+    MAXIMIZE,
+    WEIGHT_DECAY,
+    HParam,
+    Optimizer,
+    apply_weight_decay,
+    check_range,
+    ema_sq,
+    eps_hparam,
+    f64,
+    is_on,
+    lerp,
+    lr_hparam,
+    where_on,
+    zeros_like,
+)
+
+
+class RMSpropState(NamedTuple):
+    count: int
+    square_avg: np.ndarray  # v_t
+    grad_avg: np.ndarray  # \bar g_t (centered only; zeros otherwise)
+    momentum_buffer: np.ndarray  # b_t (momentum only; zeros otherwise)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop: Adagrad with a running average instead of a sum.
+
+    Each coordinate's step is divided by the root of a running average of its
+    squared gradients, which forgets old gradients at rate :math:`1-\alpha`, so
+    the step sizes adapt to the current slope instead of shrinking for ever.
+
+    Let :math:`\gamma, \alpha, \epsilon, \lambda, \mu` be ``lr``, ``alpha``, ``eps``,
+    ``weight_decay``, ``momentum``:
+
+    .. math::
+
+        \begin{aligned}
+        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+        v_t &\leftarrow \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
+        \bar g_t &\leftarrow \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t \quad \text{(centered)} \\
+        r_t &\leftarrow \begin{cases} \sqrt{v_t - \bar g_t^2} + \epsilon & \text{centered} \\ \sqrt{v_t} + \epsilon & \text{otherwise} \end{cases} \\
+        b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
+        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
+        \end{aligned}
+
+    (without momentum, :math:`\theta_t = \theta_{t-1} - \gamma\, g_t / r_t`).
+
+    ``effective_lr`` is :math:`\gamma / r_t`, multiplying :math:`g_t`; with momentum
+    the buffer accumulates these scaled gradients.
+
+    .. note:: ``alpha`` is RMSprop's decay (default 0.99), not Adam's ``beta1``.
+       :math:`\epsilon` is added after the square root, and the momentum buffer
+       holds :math:`g/r` with the learning rate applied afterwards. In the centered
+       variant, once :math:`v_t - \bar g_t^2` rounds below zero (a gradient constant
+       for thousands of steps) torch produces NaN, and so does this implementation.
+
+    >>> import numpy as np
+    >>> opt = RMSprop(lr=0.01)
+    >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([100.0, 0.1]), opt.init(np.zeros(2)))
+    >>> np.round(p, 4)  # the first step is lr / sqrt(1 - alpha) = 10 lr in every coordinate
+    array([0.9, 0.9])
+    """
+
+    name = "rmsprop"
+    label = "RMSprop"
+    hparams = (
+        lr_hparam(1e-2),
+        HParam(
+            "alpha",
+            0.99,
+            "Decay rate of the running average of squared gradients.",
+            symbol=r"\alpha",
+            low=0.5,
+            high=0.9999,
+        ),
+        eps_hparam(1e-8),
+        WEIGHT_DECAY,
+        HParam(
+            "momentum",
+            0.0,
+            "Fraction of the previous (scaled) velocity kept at each step.",
+            symbol=r"\mu",
+            low=0.0,
+            high=0.999,
+        ),
+        HParam(
+            "centered",
+            False,
+            "Divide by the running standard deviation (subtract the squared running mean).",
+            kind="bool",
+        ),
+        MAXIMIZE,
+    )
+    latex = r"""\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+v_t &\leftarrow \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
+\bar g_t &\leftarrow \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t \quad \text{(centered)} \\
+r_t &\leftarrow \begin{cases} \sqrt{v_t - \bar g_t^2} + \epsilon & \text{centered} \\ \sqrt{v_t} + \epsilon & \text{otherwise} \end{cases} \\
+b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
+\theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
+\end{aligned}"""
+    summary = (
+        "Divide each coordinate's step by the root of a running average of its recent "
+        "squared gradients. Steep, noisy directions get small steps and flat ones large "
+        "steps, and unlike Adagrad the average forgets, so the steps do not die out."
+    )
+    history = (
+        "Proposed by Hinton in his 2012 Coursera lecture (slide 6e), never published as a "
+        "paper; the centered variant is from Graves (2013). It sits between Adagrad (2011) "
+        "and Adam (2014), which adds momentum and bias correction."
+    )
+
+    def validate(self, h: dict[str, Any]) -> None:
+        check_range("Invalid learning rate", h["lr"], 0.0)
+        check_range("Invalid epsilon value", h["eps"], 0.0)
+        check_range("Invalid momentum value", h["momentum"], 0.0)
+        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_range("Invalid alpha value", h["alpha"], 0.0)
+
+    def init(self, params: np.ndarray) -> RMSpropState:
+        z = zeros_like(params)
+        return RMSpropState(count=0, square_avg=z, grad_avg=z.copy(), momentum_buffer=z.copy())
+
+    def _denom(self, v: np.ndarray, gbar: np.ndarray) -> np.ndarray:
+        if self._h["centered"]:
+            with np.errstate(invalid="ignore"):  # torch's NaN when v - gbar^2 rounds below 0
+                return np.sqrt(v - gbar * gbar) + self._h["eps"]
+        return np.sqrt(v) + self._h["eps"]
+
+    def step(self, params, grad, state, lr=None):
+        h = self._h
+        lr = self._lr(lr)
+        alpha, mu = h["alpha"], h["momentum"]
+        params, g = apply_weight_decay(f64(params), self._grad(grad), h["weight_decay"], lr, False)
+        v = ema_sq(state.square_avg, g, alpha)
+        gbar = lerp(state.grad_avg, g, 1.0 - alpha) if h["centered"] else state.grad_avg
+        r = self._denom(v, gbar)
+        buf = state.momentum_buffer
+        if is_on(mu):  # torch: `if momentum > 0`
+            new_buf = buf * mu + g / r
+            new_params = where_on(mu, params - lr * new_buf, params - lr * g / r)
+            buf = where_on(mu, new_buf, buf)
+        else:
+            new_params = params - lr * g / r
+        return new_params, RMSpropState(state.count + 1, v, gbar, buf)
+
+    def effective_lr(self, state, lr=None):
+        lr = self._lr(lr)
+        if state.count == 0:
+            return self._fill(lr, state.square_avg)
+        return self._fill(lr / self._denom(state.square_avg, state.grad_avg), state.square_avg)
