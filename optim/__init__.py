@@ -4,6 +4,26 @@ Framework-free on purpose (NumPy and SymPy only), so that every piece can be
 tested one step at a time and reused outside the app.
 """
 
+from .expression import parse_formula, surface_from_expression
 from .optimizers import OPTIMIZERS, HParam, Optimizer, make_optimizer
+from .run import Trajectory, run
+from .schedules import SCHEDULES, Schedule, make_schedule
+from .surfaces import SURFACES, DataSurface, Surface, make_surface
 
-__all__ = ["OPTIMIZERS", "HParam", "Optimizer", "make_optimizer"]
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "SURFACES",
+    "DataSurface",
+    "HParam",
+    "Optimizer",
+    "Schedule",
+    "Surface",
+    "Trajectory",
+    "make_optimizer",
+    "make_schedule",
+    "make_surface",
+    "parse_formula",
+    "run",
+    "surface_from_expression",
+]

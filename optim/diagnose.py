@@ -1,0 +1,120 @@
+"""Explain in words why a trajectory stopped.
+
+For gradient descent on a quadratic with largest curvature ``L`` (the largest
+Hessian eigenvalue), a step ``lr`` is stable only when ``lr < 2/L``: each step
+multiplies the error along that eigenvector by ``1 - lr*L``. Heavy-ball momentum
+``mu`` (with dampening ``tau``) widens the limit to ``2(1+mu) / ((1-tau) L)``, and
+Nesterov momentum to ``2(1+mu) / ((1+2mu) L)``. On a non-quadratic surface we use
+the largest curvature met along the finite part of the path, which is the one
+that matters for the blow-up.
+
+Adaptive methods rescale every coordinate, so that limit does not apply; for
+them the message says what grew (the loss, the parameters) and how large the
+effective learning rate had become.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.2g}" if 1e-3 <= abs(v) < 1e4 or v == 0 else f"{v:.1e}"
+
+
+def step_limit(opt: Any, L: float, i: tuple = ()) -> tuple[float, str] | None:
+    """The largest stable learning rate of an SGD-type optimizer at curvature ``L``.
+
+    Returns ``(limit, formula)`` or ``None`` for optimizers it does not apply to.
+
+    >>> import optim
+    >>> step_limit(optim.make_optimizer("sgd", lr=0.1), 4.0)
+    (0.5, '2/L')
+    """
+    h = getattr(opt, "hyper", {})
+    if not {"momentum", "dampening", "nesterov"} <= set(h):
+        return None
+
+    def pick(v: Any) -> float:
+        a = np.asarray(v, dtype=np.float64)
+        return float(a[i] if a.ndim and i else a)
+
+    L = L + pick(h.get("weight_decay", 0.0))  # coupled L2 adds to every curvature
+    if not L > 0:
+        return None
+    mu, tau = pick(h["momentum"]), pick(h["dampening"])
+    if mu == 0:
+        return 2.0 / L, "2/L"
+    if h["nesterov"]:
+        return 2.0 * (1 + mu) / ((1 + 2 * mu) * L), "2(1+μ)/((1+2μ)L)"
+    if tau == 0:
+        return 2.0 * (1 + mu) / L, "2(1+μ)/L"
+    return 2.0 * (1 + mu) / ((1 - tau) * L), "2(1+μ)/((1−τ)L)"
+
+
+def _diverged(traj: Any, i: tuple, bound: float) -> str:
+    t = int(traj.stop_step[i])
+    n = int(traj.valid_length[i])
+    opt = traj.optimizer
+    head = f"diverged at step {t}"
+    if n == 0:
+        return f"{head}: the start is outside the region where the loss is finite (|value| ≤ {bound:g})"
+    path = traj.params[:n][(slice(None),) + i]
+    losses = traj.loss[:n][(slice(None),) + i]
+    lr = float(traj.lr[(t - 1,) + i]) if t >= 1 else float("nan")
+
+    # what grew: the loss up, the loss down (unbounded below) or the parameters
+    last = losses[-1]
+    if np.min(losses) < -bound / 10 or (
+        len(losses) > 2 and last < losses[0] - 1e3 * (1 + abs(losses[0]))
+    ):
+        what = "the loss kept falling without bound (the surface has no minimum that way)"
+    elif np.max(np.abs(path[-1])) > bound / 10:
+        what = f"the parameters grew past {bound:g}"
+    else:
+        what = f"the loss grew from {_fmt(losses[0])} to {_fmt(last)} and then overflowed"
+
+    surface = traj.surface
+    if surface is not None and np.isfinite(lr):
+        curv = surface.max_curvature(path)
+        curv = curv[np.isfinite(curv)]
+        L = float(curv.max()) if curv.size else float("nan")
+        lim = step_limit(opt, L, i) if np.isfinite(L) else None
+        if lim is not None:
+            limit, formula = lim
+            if lr > limit:
+                return (
+                    f"{head}: lr {_fmt(lr)} is above {formula} ≈ {_fmt(limit)} for this "
+                    f"surface (L ≈ {_fmt(L)} is the largest curvature along the path), so "
+                    f"every step overshoots more than the last"
+                )
+            return f"{head}: {what}, although lr {_fmt(lr)} is below {formula} ≈ {_fmt(limit)}"
+    if lim_missing(opt):
+        eff = traj.effective_lr[(slice(None, t),) + i]
+        eff = eff[np.isfinite(eff)]
+        if eff.size:
+            big = float(eff.max())
+            return f"{head}: {what}; the effective learning rate had reached {_fmt(big)}"
+    return f"{head}: {what}"
+
+
+def lim_missing(opt: Any) -> bool:
+    """True for adaptive optimizers (no single step-size limit applies)."""
+    return step_limit(opt, 1.0) is None
+
+
+def explain(traj: Any, *, tol: float | None, patience: int, bound: float) -> np.ndarray:
+    """One message per trajectory: why it stopped ('' when it simply ran all its steps)."""
+    out = np.full(traj.status.shape, "", dtype=object)
+    for i in np.ndindex(traj.status.shape):
+        s = traj.status[i]
+        if s == "converged":
+            out[i] = (
+                f"converged at step {int(traj.stop_step[i])}: loss changed by less than "
+                f"tol={tol:g} for {patience} steps"
+            )
+        elif s == "diverged":
+            out[i] = _diverged(traj, i, bound)
+    return out

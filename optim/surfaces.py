@@ -1,0 +1,635 @@
+"""Loss surfaces: each one is a single SymPy expression in two variables.
+
+Everything else is derived from that expression, once: the value, the gradient
+and the Hessian (``sympy.diff`` + ``sympy.lambdify``, compiled on first use and
+cached with :func:`functools.lru_cache`, since lambdified functions cannot be
+pickled for Streamlit's cache) and the LaTeX the app shows (``sympy.latex``).
+
+Two kinds of surface:
+
+* analytic ones (bowl, Rosenbrock, Himmelblau, ...): a formula in ``x`` and ``y``;
+* data ones (``linear``, ``quadratic``): the mean squared error of a model with
+  two weights ``(a, b)`` over a fixed data set. They keep the data, so that a run
+  can use minibatch gradients; the full-batch formula is the per-sample formula
+  expanded as a polynomial in ``(a, b)`` and averaged over the data, which is
+  exact and as cheap to evaluate as any analytic surface.
+
+Points have shape ``(..., 2)``; ``loss`` returns ``(...)`` and ``grad`` returns
+``(..., 2)``, whatever the leading (batch) shape.
+
+>>> import numpy as np
+>>> s = make_surface("rosenbrock")
+>>> s.minima.tolist(), float(s.loss(s.minima[0])), bool(np.all(s.grad(s.minima[0]) == 0))
+([[1.0, 1.0]], 0.0, True)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+X, Y = sp.symbols("x y", real=True)
+A, B = sp.symbols("a b", real=True)
+XI, YI = sp.symbols("x_i y_i", real=True)
+
+
+def number(value: float) -> sp.Expr:
+    """A SymPy number that prints nicely: ``2`` rather than ``2.0`` when integral."""
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return sp.Integer(int(v))
+    return sp.Float(v)
+
+
+def display_latex(expr: sp.Expr, digits: int = 4) -> str:
+    """LaTeX of ``expr`` with long decimals cut to a few significant digits."""
+    short = {f: sp.Float(f, digits) for f in expr.atoms(sp.Float)}
+    return sp.latex(expr.xreplace(short))
+
+
+# -- compilation ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Lambdified pieces of one expression (all take the two coordinates)."""
+
+    value: Callable  # (u, v) -> f
+    value_and_grad: Callable  # (u, v) -> [f, df/du, df/dv]
+    gradient: tuple[sp.Expr, sp.Expr]
+
+
+# Bounded caches rather than functools.cache: custom formulas typed into a
+# long-running server would otherwise pile up forever.
+@functools.lru_cache(maxsize=256)
+def compile_expression(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (X, Y)) -> Compiled:
+    """Differentiate and lambdify ``expr`` (cached: sliders rebuild surfaces often)."""
+    u, v = variables
+    gu, gv = sp.diff(expr, u), sp.diff(expr, v)
+    # cse shares subexpressions between the value and its derivatives: fewer NumPy calls
+    return Compiled(
+        value=sp.lambdify((u, v), expr, "numpy"),
+        value_and_grad=sp.lambdify((u, v), [expr, gu, gv], "numpy", cse=True),
+        gradient=(gu, gv),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def compile_hessian(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (X, Y)) -> Callable:
+    """``(u, v) -> [f_uu, f_uv, f_vv]``; separate because only diagnostics need it."""
+    u, v = variables
+    gu, gv = compile_expression(expr, variables).gradient
+    return sp.lambdify((u, v), [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)], "numpy", cse=True)
+
+
+def _as_points(p: Any) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float64)
+    if p.ndim == 0 or p.shape[-1] != 2:
+        raise ValueError(f"points must have shape (..., 2), got {p.shape}")
+    return p
+
+
+def _full(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Broadcast a result to ``shape``: a constant derivative is a plain number."""
+    out = np.empty(shape, dtype=np.float64)
+    out[...] = value
+    return out
+
+
+# -- surfaces ------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Surface:
+    """A loss surface: one SymPy expression plus what the app needs to show it.
+
+    ``bounds`` is the plot window ``((xmin, xmax), (ymin, ymax))``; ``start`` the
+    default starting point; ``minima`` the known minima, shape ``(k, 2)`` (empty
+    when there is none, e.g. the saddle).
+    """
+
+    name: str
+    label: str
+    expr: sp.Expr
+    bounds: tuple[tuple[float, float], tuple[float, float]]
+    start: np.ndarray
+    minima: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    params: dict[str, float] = field(default_factory=dict)
+    param_specs: list[dict] = field(default_factory=list)
+    variables: tuple[str, str] = ("x", "y")
+    symbols: tuple[sp.Symbol, sp.Symbol] = (X, Y)
+    description: str = ""
+    latex: str = ""
+
+    is_data = False
+    n_samples = 0
+
+    def __post_init__(self) -> None:
+        self.bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
+        self.start = _readonly(np.asarray(self.start, dtype=np.float64).reshape(2))
+        self.minima = _readonly(np.asarray(self.minima, dtype=np.float64).reshape(-1, 2))
+        if not self.latex:
+            self.latex = display_latex(self.expr)
+
+    @property
+    def compiled(self) -> Compiled:
+        return compile_expression(self.expr, self.symbols)
+
+    # Unbatched points take a fast path: NumPy scalars cost far less per
+    # operation than 0-d arrays, and one trajectory step must cost microseconds.
+    def value_and_grad(self, p: np.ndarray) -> tuple[Any, np.ndarray]:
+        """Loss and gradient at ``p`` (no error-state handling: callers set it)."""
+        fn = self.compiled.value_and_grad
+        if p.ndim == 1:
+            f, gu, gv = fn(p[0], p[1])
+            return np.float64(f), np.array([gu, gv], dtype=np.float64)
+        f, gu, gv = fn(p[..., 0], p[..., 1])
+        shape = p.shape[:-1]
+        g = np.empty(p.shape, dtype=np.float64)
+        g[..., 0] = gu
+        g[..., 1] = gv
+        return (f if np.shape(f) == shape else _full(f, shape)), g
+
+    def value(self, p: np.ndarray) -> Any:
+        f = self.compiled.value(p[..., 0], p[..., 1])
+        shape = p.shape[:-1]
+        if p.ndim == 1:
+            return np.float64(f)
+        return f if np.shape(f) == shape else _full(f, shape)
+
+    def loss(self, p: Any) -> np.ndarray:
+        """Loss at points ``(..., 2)`` -> ``(...)``; ``inf``/``nan`` where undefined."""
+        p = _as_points(p)
+        with np.errstate(all="ignore"):
+            return np.asarray(self.value(p), dtype=np.float64)
+
+    def grad(self, p: Any) -> np.ndarray:
+        """Gradient at points ``(..., 2)`` -> ``(..., 2)``."""
+        p = _as_points(p)
+        with np.errstate(all="ignore"):
+            return self.value_and_grad(p)[1]
+
+    def hessian(self, p: Any) -> np.ndarray:
+        """Hessian at points ``(..., 2)`` -> ``(..., 2, 2)``."""
+        p = _as_points(p)
+        with np.errstate(all="ignore"):
+            huu, huv, hvv = compile_hessian(self.expr, self.symbols)(p[..., 0], p[..., 1])
+            h = np.empty(p.shape + (2,), dtype=np.float64)
+            h[..., 0, 0] = huu
+            h[..., 0, 1] = huv
+            h[..., 1, 0] = huv
+            h[..., 1, 1] = hvv
+        return h
+
+    def max_curvature(self, p: Any) -> np.ndarray:
+        """Largest Hessian eigenvalue at each point, ``L`` in the step-size limit ``2/L``."""
+        h = self.hessian(p)
+        a, b, d = h[..., 0, 0], h[..., 0, 1], h[..., 1, 1]
+        with np.errstate(all="ignore"):
+            return 0.5 * (a + d) + np.hypot(0.5 * (a - d), b)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Surface({self.name!r}{', ' if args else ''}{args})"
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
+class DataSurface(Surface):
+    """Mean squared error of a two-weight model over a fixed data set.
+
+    ``sample_expr`` is the loss of one sample in the weights ``(a, b)`` and the
+    sample symbols ``x_i, y_i``. The full-batch loss is its mean over the data,
+    computed exactly by averaging the coefficients of the polynomial in ``(a, b)``.
+    """
+
+    is_data = True
+
+    def __init__(
+        self, *, sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray, **kwargs: Any
+    ) -> None:
+        self.sample_expr = sample_expr
+        self.xs = _readonly(np.asarray(xs, dtype=np.float64))
+        self.ys = _readonly(np.asarray(ys, dtype=np.float64))
+        self.n_samples = len(self.xs)
+        kwargs.setdefault("latex", rf"\frac{{1}}{{n}} \sum_{{i=1}}^{{n}} {sp.latex(sample_expr)}")
+        super().__init__(
+            expr=_batch_mean(sample_expr, self.xs, self.ys),
+            variables=("a", "b"),
+            symbols=(A, B),
+            **kwargs,
+        )
+
+    @property
+    def _sample_grad(self) -> Callable:
+        return _compile_samples(self.sample_expr)
+
+    def batch_grad(self, p: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Mean gradient over the samples ``idx`` (a minibatch), at points ``(..., 2)``."""
+        xs, ys = self.xs[idx], self.ys[idx]
+        if p.ndim == 1:
+            ga, gb = self._sample_grad(p[0], p[1], xs, ys)
+            return np.array([np.mean(ga), np.mean(gb)])
+        a, b = p[..., 0, None], p[..., 1, None]
+        ga, gb = self._sample_grad(a, b, xs, ys)
+        g = np.empty(p.shape, dtype=np.float64)
+        g[..., 0] = np.mean(np.broadcast_to(ga, p.shape[:-1] + (len(xs),)), axis=-1)
+        g[..., 1] = np.mean(np.broadcast_to(gb, p.shape[:-1] + (len(xs),)), axis=-1)
+        return g
+
+    def sample_loss(self, p: Any) -> np.ndarray:
+        """Loss of every sample at points ``(..., 2)`` -> ``(..., n)``."""
+        p = _as_points(p)
+        fn = sp.lambdify((A, B, XI, YI), self.sample_expr, "numpy")
+        out = fn(p[..., 0, None], p[..., 1, None], self.xs, self.ys)
+        return np.broadcast_to(out, p.shape[:-1] + (self.n_samples,)).astype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_samples(sample_expr: sp.Expr) -> Callable:
+    grads = [sp.diff(sample_expr, w) for w in (A, B)]
+    return sp.lambdify((A, B, XI, YI), grads, "numpy", cse=True)
+
+
+def _batch_mean(sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray) -> sp.Expr:
+    """Mean of ``sample_expr`` over the data, as a polynomial in the weights."""
+    poly = sp.Poly(sp.expand(sample_expr), A, B)
+    total = sp.Integer(0)
+    for (i, j), coeff in poly.terms():
+        values = sp.lambdify((XI, YI), coeff, "numpy")(xs, ys)
+        mean = float(np.mean(np.broadcast_to(values, xs.shape)))
+        total += sp.Float(mean) * A**i * B**j
+    return total
+
+
+# -- minima --------------------------------------------------------------------------
+
+
+def polish_minima(
+    surface: Surface, guesses: Sequence[Sequence[float]], iters: int = 50
+) -> np.ndarray:
+    """Refine approximate minima with Newton's method on the exact gradient and Hessian."""
+    pts = np.array(guesses, dtype=np.float64).reshape(-1, 2)
+    with np.errstate(all="ignore"):
+        for _ in range(iters):
+            g = surface.grad(pts)
+            h = surface.hessian(pts)
+            # 2x2 solve by hand: a singular Hessian (flat direction) just stops moving
+            a, b, d = h[:, 0, 0], h[:, 0, 1], h[:, 1, 1]
+            det = a * d - b * b
+            ok = np.isfinite(det) & (np.abs(det) > 1e-12 * (a * a + d * d + 2 * b * b + 1e-300))
+            det = np.where(ok, det, 1.0)
+            step = np.stack([d * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], axis=-1)
+            step = np.where(ok[:, None] & np.isfinite(step), step / det[:, None], 0.0)
+            pts = pts - step
+            if np.all(np.abs(step) <= 1e-15 * (1 + np.abs(pts))):
+                break
+    return pts
+
+
+# -- the catalogue -------------------------------------------------------------------
+
+
+def spec(
+    key: str,
+    label: str,
+    default: float,
+    low: float,
+    high: float,
+    help: str,
+    symbol: str = "",
+    log: bool = False,
+    kind: str = "float",
+) -> dict:
+    """A slider description, the same shape the optimizers use."""
+    return dict(
+        key=key,
+        label=label,
+        symbol=symbol,
+        default=default,
+        low=low,
+        high=high,
+        log=log,
+        help=help,
+        kind=kind,
+    )
+
+
+@dataclass(frozen=True)
+class SurfaceSpec:
+    """A registry entry: name, label and parameters known before building anything."""
+
+    name: str
+    label: str
+    build: Callable[..., Surface]
+    param_specs: tuple[dict, ...] = ()
+    description: str = ""
+
+    def defaults(self) -> dict[str, float]:
+        return {s["key"]: s["default"] for s in self.param_specs}
+
+    def __call__(self, **params: Any) -> Surface:
+        known = self.defaults()
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise ValueError(
+                f"surface {self.name!r} has no parameter {', '.join(map(repr, unknown))}"
+                + (f"; it takes {', '.join(known)}" if known else "; it takes none")
+            )
+        values = {**known, **params}
+        for key, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"parameter {key!r} of {self.name!r} must be a number, got {v!r}")
+            if not math.isfinite(v):
+                raise ValueError(f"parameter {key!r} of {self.name!r} must be finite, got {v!r}")
+        values = {k: float(v) for k, v in values.items()}
+        surface = _build_cached(self.name, tuple(values.items()))
+        return surface
+
+
+@functools.lru_cache(maxsize=128)
+def _build_cached(name: str, items: tuple[tuple[str, float], ...]) -> Surface:
+    entry = SURFACES[name]
+    params = dict(items)
+    s = entry.build(**params)
+    s.params = params
+    s.param_specs = [dict(p) for p in entry.param_specs]
+    s.description = entry.description
+    return s
+
+
+def _linear(label_noise: float) -> Surface:
+    xs = np.linspace(-1.0, 1.0, 100)
+    ys = 2.0 * xs + 3.0
+    if label_noise > 0:
+        ys = ys + label_noise * np.random.default_rng(0).standard_normal(xs.shape)
+    s = DataSurface(
+        name="linear",
+        label="Linear regression (MSE)",
+        sample_expr=(A * XI + B - YI) ** 2,
+        xs=xs,
+        ys=ys,
+        bounds=((-1.0, 5.0), (-1.0, 7.0)),
+        start=(-0.5, 0.0),
+    )
+    s.minima = _readonly(polish_minima(s, [(0.0, 0.0)]))
+    return s
+
+
+def _quadratic(label_noise: float) -> Surface:
+    xs = np.arange(-30, 70) / 10.0  # -3.0, -2.9, ..., 6.9
+    ys = 0.5 * xs**2 - 2.0 * xs + 0.5
+    if label_noise > 0:
+        ys = ys + label_noise * np.random.default_rng(0).standard_normal(xs.shape)
+    s = DataSurface(
+        name="quadratic",
+        label="Quadratic fit (MSE)",
+        sample_expr=(A * XI**2 + B * XI - YI) ** 2,
+        xs=xs,
+        ys=ys,
+        bounds=((-0.5, 1.5), (-4.0, 0.0)),
+        start=(-0.25, -0.5),
+    )
+    s.minima = _readonly(polish_minima(s, [(0.0, 0.0)]))
+    return s
+
+
+def _bowl(condition: float, angle: float) -> Surface:
+    if condition < 1:
+        raise ValueError(f"condition number must be at least 1, got {condition}")
+    theta = math.radians(angle)
+    if angle % 360 == 0:
+        u, v = X, Y
+    else:
+        c, s = number(math.cos(theta)), number(math.sin(theta))
+        u, v = c * X + s * Y, -s * X + c * Y
+    # curvature 4 across the valley, 4/condition along it: d2l's 0.1 x^2 + 2 y^2 at 20
+    expr = number(2.0 / condition) * u**2 + 2 * v**2
+    return Surface(
+        name="bowl",
+        label="Ill-conditioned bowl",
+        expr=expr,
+        bounds=((-6.0, 6.0), (-4.0, 4.0)),
+        start=(-5.0, -2.0),
+        minima=[(0.0, 0.0)],
+    )
+
+
+def _rosenbrock(a: float, b: float) -> Surface:
+    if b <= 0:
+        raise ValueError(f"Rosenbrock's b must be positive, got {b}")
+    ka, kb = number(a), number(b)
+    expr = (ka - X) ** 2 + kb * (Y - X**2) ** 2
+    return Surface(
+        name="rosenbrock",
+        label="Rosenbrock",
+        expr=expr,
+        bounds=((-2.0, 2.0), (-1.0, 3.0)),
+        start=(-1.5, 2.0),
+        minima=[(a, a * a)],
+    )
+
+
+def _beale() -> Surface:
+    expr = (
+        (sp.Rational(3, 2) - X + X * Y) ** 2
+        + (sp.Rational(9, 4) - X + X * Y**2) ** 2
+        + (sp.Rational(21, 8) - X + X * Y**3) ** 2
+    )
+    return Surface(
+        name="beale",
+        label="Beale",
+        expr=expr,
+        bounds=((-4.5, 4.5), (-4.5, 4.5)),
+        start=(1.0, 1.5),
+        minima=[(3.0, 0.5)],
+    )
+
+
+def _himmelblau() -> Surface:
+    expr = (X**2 + Y - 11) ** 2 + (X + Y**2 - 7) ** 2
+    s = Surface(
+        name="himmelblau",
+        label="Himmelblau (four minima)",
+        expr=expr,
+        bounds=((-5.0, 5.0), (-5.0, 5.0)),
+        start=(0.0, 0.0),
+    )
+    s.minima = _readonly(
+        polish_minima(s, [(3.0, 2.0), (-2.805, 3.131), (-3.779, -3.283), (3.584, -1.848)])
+    )
+    return s
+
+
+def _rastrigin(A: float) -> Surface:
+    if A < 0:
+        raise ValueError(f"Rastrigin's A must be non-negative, got {A}")
+    k = number(A)
+    expr = 2 * k + X**2 - k * sp.cos(2 * sp.pi * X) + Y**2 - k * sp.cos(2 * sp.pi * Y)
+    return Surface(
+        name="rastrigin",
+        label="Rastrigin (many local minima)",
+        expr=expr,
+        bounds=((-4.0, 4.0), (-4.0, 4.0)),
+        start=(-3.2, 2.7),
+        minima=[(0.0, 0.0)],
+    )
+
+
+def _booth() -> Surface:
+    expr = (X + 2 * Y - 7) ** 2 + (2 * X + Y - 5) ** 2
+    return Surface(
+        name="booth",
+        label="Booth",
+        expr=expr,
+        bounds=((-10.0, 10.0), (-10.0, 10.0)),
+        start=(-8.0, -6.0),
+        minima=[(1.0, 3.0)],
+    )
+
+
+def _saddle() -> Surface:
+    return Surface(
+        name="saddle",
+        label="Saddle",
+        expr=X**2 - Y**2,
+        bounds=((-2.0, 2.0), (-2.0, 2.0)),
+        start=(-1.8, 0.01),
+    )
+
+
+def _camel() -> Surface:
+    expr = (4 - sp.Rational(21, 10) * X**2 + X**4 / 3) * X**2 + X * Y + (-4 + 4 * Y**2) * Y**2
+    s = Surface(
+        name="camel",
+        label="Six-hump camel",
+        expr=expr,
+        bounds=((-2.0, 2.0), (-1.2, 1.2)),
+        start=(-1.5, -0.8),
+    )
+    s.minima = _readonly(polish_minima(s, [(0.0898, -0.7127), (-0.0898, 0.7127)]))
+    return s
+
+
+_NOISE_HELP = "Standard deviation of Gaussian noise added to the targets (fixed seed)."
+
+SURFACES: dict[str, SurfaceSpec] = {
+    s.name: s
+    for s in (
+        SurfaceSpec(
+            "linear",
+            "Linear regression (MSE)",
+            _linear,
+            (spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            "Fit y = a x + b to 100 points of y = 2x + 3 on [-1, 1]: the loss of the "
+            "weights (a, b). Minibatches give stochastic gradients.",
+        ),
+        SurfaceSpec(
+            "quadratic",
+            "Quadratic fit (MSE)",
+            _quadratic,
+            (spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            "Fit y = a x^2 + b x to y = 0.5x^2 - 2x + 0.5 on [-3, 7): the two features "
+            "have very different scales, so the valley is long and narrow.",
+        ),
+        SurfaceSpec(
+            "bowl",
+            "Ill-conditioned bowl",
+            _bowl,
+            (
+                spec(
+                    "condition",
+                    "condition number",
+                    20.0,
+                    1.0,
+                    1000.0,
+                    "Ratio of the largest to the smallest curvature.",
+                    r"\kappa",
+                    log=True,
+                ),
+                spec(
+                    "angle",
+                    "rotation angle",
+                    0.0,
+                    0.0,
+                    180.0,
+                    "Rotate the valley (degrees): axis-aligned valleys favour "
+                    "per-coordinate methods.",
+                    r"\varphi",
+                ),
+            ),
+            "A quadratic bowl, 2/κ·u² + 2·v², much steeper across than along.",
+        ),
+        SurfaceSpec(
+            "rosenbrock",
+            "Rosenbrock",
+            _rosenbrock,
+            (
+                spec("a", "a", 1.0, -2.0, 2.0, "The minimum sits at (a, a²).", "a"),
+                spec("b", "b", 100.0, 1.0, 1000.0, "Steepness of the valley walls.", "b", log=True),
+            ),
+            "A curved, flat-bottomed banana valley: easy to find, slow to follow.",
+        ),
+        SurfaceSpec(
+            "beale", "Beale", _beale, (), "Flat plateaus and steep ridges; one minimum at (3, 0.5)."
+        ),
+        SurfaceSpec(
+            "himmelblau",
+            "Himmelblau (four minima)",
+            _himmelblau,
+            (),
+            "Four equally deep minima: where you end depends on where you start.",
+        ),
+        SurfaceSpec(
+            "rastrigin",
+            "Rastrigin (many local minima)",
+            _rastrigin,
+            (spec("A", "A", 10.0, 0.0, 20.0, "Height of the ripples.", "A"),),
+            "A bowl covered in ripples: many local minima trap plain descent.",
+        ),
+        SurfaceSpec(
+            "booth",
+            "Booth",
+            _booth,
+            (),
+            "A gently tilted quadratic bowl with its minimum at (1, 3).",
+        ),
+        SurfaceSpec(
+            "saddle",
+            "Saddle",
+            _saddle,
+            (),
+            "x² − y²: no minimum; a saddle point at the origin slows descent down.",
+        ),
+        SurfaceSpec(
+            "camel",
+            "Six-hump camel",
+            _camel,
+            (),
+            "Six humps, two global minima and several local ones.",
+        ),
+    )
+}
+
+
+def make_surface(name: str, **params: Any) -> Surface:
+    """Build a registered surface; unknown names or parameters raise ``ValueError``.
+
+    >>> make_surface("bowl").latex
+    '0.1 x^{2} + 2 y^{2}'
+    """
+    try:
+        entry = SURFACES[name]
+    except KeyError:
+        raise ValueError(f"unknown surface {name!r}; choose one of {', '.join(SURFACES)}") from None
+    return entry(**params)
