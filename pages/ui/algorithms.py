@@ -1,0 +1,130 @@
+"""Data for the Algorithms page: symbol tables, tiny live examples, the weight-decay demo.
+
+Everything is computed from the registry and the optimizers themselves, so a new
+optimizer gets its section without any change here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import optim
+
+DEMO_SURFACE = "bowl"  # the ill-conditioned quadratic every method is compared on
+
+
+def _default_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def symbol_table(cls: type) -> str:
+    """A Markdown table: symbol, torch argument, torch default, meaning."""
+    lines = ["| symbol | torch argument | default | meaning |", "| --- | --- | --- | --- |"]
+    for spec in cls.slider_specs():
+        symbol = f"${spec['symbol']}$" if spec["symbol"] else ""
+        arg = spec["key"] if spec["key"] == spec["label"] else f"{spec['key']} ({spec['label']})"
+        help_ = (spec["help"] or "").replace("|", "\\|")
+        lines.append(f"| {symbol} | `{arg}` | {_default_text(spec['default'])} | {help_} |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return f"{float(arr):.4g}"
+    return "(" + ", ".join(f"{v:.4g}" for v in arr.ravel()) + ")"
+
+
+def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dict[str, str]]:
+    """A few steps on the ill-conditioned bowl with torch's defaults, every number shown.
+
+    Each row is one step: the parameters after it, the gradient it used and every
+    field of the optimizer's state (``count``, moments, ...).
+
+    >>> rows = live_example("sgd", steps=2, lr=0.1)
+    >>> [r["step t"] for r in rows], sorted(rows[1])[:3]
+    (['0', '1', '2'], ['gradient g_t', 'momentum_buffer', 'parameters θ_t'])
+    """
+    surface = optim.make_surface(DEMO_SURFACE)
+    opt = optim.make_optimizer(name, **({} if lr is None else {"lr": lr}))
+    params = np.asarray(surface.start, dtype=np.float64)
+    state = opt.init(params)
+    rows = [
+        {"step t": "0", "parameters θ_t": _cell(params), "gradient g_t": ""}
+        | {f: _cell(v) for f, v in state._asdict().items() if f != "count"}
+    ]
+    for _ in range(steps):
+        grad = surface.grad(params)
+        params, state = opt.step(params, grad, state)
+        rows.append(
+            {
+                "step t": str(state.count),
+                "parameters θ_t": _cell(params),
+                "gradient g_t": _cell(grad),
+            }
+            | {f: _cell(v) for f, v in state._asdict().items() if f != "count"}
+        )
+    return rows
+
+
+WD_DEMO = {"decay": 0.1, "lr": 0.01, "steps": 50, "start": (2.0, 2.0)}
+
+
+def weight_decay_demo(
+    decay: float, lr: float, steps: int, start: tuple[float, float]
+) -> list[dict[str, str]] | None:
+    """How far weight decay alone pulls each coordinate, coupled (Adam) vs decoupled (AdamW).
+
+    Both run on the bowl twice from the same start, with and without decay; the
+    difference is the decay's doing. Adam feeds ``decay * theta`` through its
+    per-coordinate normalisation, so a coordinate with steep gradients hardly feels
+    it; AdamW shrinks every coordinate by the same factor. ``None`` when either
+    optimizer is missing from the registry.
+    """
+    if not {"adam", "adamw"} <= set(optim.OPTIMIZERS):
+        return None
+    surface = optim.make_surface(DEMO_SURFACE)
+    rows = []
+    for name in ("adam", "adamw"):
+        ends = []
+        for wd in (0.0, decay):
+            opt = optim.make_optimizer(name, lr=lr, weight_decay=wd)
+            p = np.asarray(start, dtype=np.float64)
+            state = opt.init(p)
+            for _ in range(steps):
+                p, state = opt.step(p, surface.grad(p), state)
+            ends.append(p)
+        pull = ends[0] - ends[1]
+        rows.append(
+            {
+                "optimizer": optim.OPTIMIZERS[name].label,
+                "end without decay": _cell(ends[0]),
+                "end with decay": _cell(ends[1]),
+                f"pull of the decay ({surface.variables[0]})": f"{pull[0]:.4g}",
+                f"pull of the decay ({surface.variables[1]})": f"{pull[1]:.4g}",
+            }
+        )
+    return rows
+
+
+COUPLED = r"""\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
+\theta_t &\leftarrow \theta_{t-1} - \gamma\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+\end{aligned}"""
+
+DECOUPLED = r"""\begin{aligned}
+g_t &\leftarrow \nabla f(\theta_{t-1}) \\
+\theta_t &\leftarrow \theta_{t-1} - \gamma\,\lambda\,\theta_{t-1}
+  - \gamma\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+\end{aligned}"""
+
+COURSE_LINE = (
+    "SGD → Momentum → Nesterov (NAG) → Adagrad → RMSprop / Adadelta → Adam → "
+    "AdamW, NAdam, RAdam, Adamax, Lion"
+)

@@ -1,0 +1,49 @@
+"""Page setup shared by every page: config, our own sidebar navigation, classroom mode.
+
+Streamlit's built-in page list is hidden (``client.showSidebarNavigation = false``);
+this sidebar is built from :data:`PAGES` with ``st.page_link``, so deep links and
+the landing page show the same navigation.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .state import classroom_requested
+
+# path, label, Material icon: the landing page first
+PAGES = (
+    ("app.py", "Playground", ":material/show_chart:"),
+    ("pages/1_Algorithms.py", "Algorithms", ":material/functions:"),
+)
+
+
+def leave_classroom() -> None:
+    """Button callback: drop the flag from the URL and bring the controls back."""
+    if "classroom" in st.query_params:
+        del st.query_params["classroom"]
+
+
+def setup(title: str, icon: str) -> bool:
+    """Configure the page and draw the navigation; returns whether classroom mode is on."""
+    classroom = classroom_requested(st.query_params)
+    st.set_page_config(
+        page_title=f"{title} · Optimizer Playground",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="collapsed" if classroom else "expanded",
+    )
+    with st.sidebar:
+        st.markdown("**Optimizer Playground**")
+        for path, label, page_icon in PAGES:
+            st.page_link(path, label=label, icon=page_icon)
+        st.divider()
+    if classroom:
+        st.button(
+            "Leave classroom mode",
+            key="leave_classroom",
+            on_click=leave_classroom,
+            icon=":material/close_fullscreen:",
+            help="Show the controls again (the settings stay).",
+        )
+    return classroom

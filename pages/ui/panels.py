@@ -1,0 +1,102 @@
+"""The Playground's sections below the chart: results, update rules, export, share link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+import optim
+
+from . import export, figures
+from .controls import COMPARE, GRAD_MODES, RunSettings
+from .runs import results_rows
+from .state import UrlSettings, fmt_number
+
+
+def subtitle(mode: str, run: RunSettings, surface: Any) -> str:
+    """The chart's one-line statement of how the comparison was set up."""
+    parts = [COMPARE[mode], f"{run.steps} steps"]
+    if surface.is_data:
+        if run.batch_size is None:
+            parts.append(GRAD_MODES["full"].lower() + " gradient")
+        else:
+            parts.append(f"batch size {run.batch_size} of {surface.n_samples}")
+    elif run.noise:
+        parts.append(f"gradient noise std {fmt_number(run.noise)}")
+    if run.schedule != next(iter(optim.SCHEDULES)):
+        parts.append(f"{run.schedule.replace('_', ' ')} schedule")
+    return " · ".join(parts)
+
+
+def results_table(surface: Any, series: list[figures.Series]) -> None:
+    st.dataframe(
+        results_rows(surface, series),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "final loss": st.column_config.NumberColumn(format="%.4g"),
+            "distance to nearest minimum": st.column_config.NumberColumn(format="%.4g"),
+            "steps": st.column_config.NumberColumn(help="Steps until the run stopped"),
+        },
+    )
+
+
+def update_rules(names: list[str]) -> None:
+    """Each optimizer's update rule and idea, one click away."""
+    cols = st.columns(max(len(names), 1))
+    for col, name in zip(cols, names, strict=False):
+        cls = optim.OPTIMIZERS[name]
+        with col.popover(f"{cls.label} rule", icon=":material/functions:", width="stretch"):
+            st.latex(cls.latex)
+            st.write(cls.summary)
+            st.caption(f"Effective learning rate multiplies ${cls.direction}$.")
+
+
+def export_panel(contour_png: Any, lr_fig: Any, loss_fig: Any, series: list, steps: int) -> None:
+    """PNG (made only when a button is pressed) and CSV downloads."""
+    with st.expander("Export", icon=":material/download:"):
+        st.download_button(
+            "Trajectories (CSV)",
+            data=lambda: export.trajectories_csv(series),
+            file_name="trajectories.csv",
+            mime="text/csv",
+            key="dl_csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+        if not export.export_available():
+            st.info(
+                "PNG export needs a Chromium browser on the server, and none was found. "
+                "The camera icon above each chart still saves what you see."
+            )
+            return
+        step = st.slider("Contour picture at step", 0, steps, steps, key="png_step")
+        cols = st.columns(3)
+        for col, (label, make, key) in zip(
+            cols,
+            (
+                ("Contour (PNG)", lambda: export.png_bytes(contour_png(step)), "dl_contour"),
+                ("Effective lr (PNG)", lambda: export.png_bytes(lr_fig), "dl_lr"),
+                ("Loss (PNG)", lambda: export.png_bytes(loss_fig), "dl_loss"),
+            ),
+            strict=True,
+        ):
+            col.download_button(
+                label,
+                data=make,
+                file_name=f"{key[3:]}.png",
+                mime="image/png",
+                key=key,
+                on_click="ignore",
+                icon=":material/image:",
+            )
+
+
+def share_panel(url: UrlSettings) -> None:
+    base = st.context.url
+    with st.expander("Share these settings", icon=":material/link:"):
+        st.caption("This link reopens the Playground exactly as it is now.")
+        st.code(url.link(base), language=None, wrap_lines=True)
+        st.caption("For a projector: the same settings with the controls tucked away.")
+        st.code(url.link(base, classroom="1"), language=None, wrap_lines=True)

@@ -1,0 +1,136 @@
+"""The cached boundary between the page and the core: surfaces, runs, results.
+
+Functions take primitives only (names, tuples of numbers), so Streamlit can hash
+them; the core objects are rebuilt from those inside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+import optim
+
+from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
+from .figures import PALETTE, Series, surface_grid
+
+SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def build_surface(key: SurfaceKey) -> Any:
+    """The surface for a key; ``ValueError`` (not cached) for a bad formula."""
+    name, params, formula = key
+    if name == CUSTOM:
+        return optim.surface_from_expression(formula)
+    return optim.make_surface(name, **dict(params))
+
+
+def resolve_surface(name: str, params: tuple, formula: str) -> tuple[SurfaceKey, Any, str]:
+    """Key and surface to show, plus the parser's complaint about a bad formula.
+
+    A formula that does not parse leaves the last good one on screen.
+    """
+    if name != CUSTOM:
+        key = (name, params, "")
+        return key, build_surface(key), ""
+    try:
+        key = (CUSTOM, (), formula)
+        surface = build_surface(key)
+    except ValueError as exc:
+        good = st.session_state.get("_good_formula", EXAMPLE_FORMULA)
+        key = (CUSTOM, (), good)
+        return key, build_surface(key), str(exc)
+    st.session_state["_good_formula"] = formula
+    return key, surface, ""
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid_for(key: SurfaceKey, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return surface_grid(build_surface(key), n=n)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def run_one(
+    key: SurfaceKey,
+    name: str,
+    hyper: tuple[tuple[str, Any], ...],
+    start: tuple[float, float],
+    run: RunSettings,
+) -> Any:
+    """One optimizer's trajectory from ``start``."""
+    schedule = optim.make_schedule(run.schedule, **dict(run.schedule_params))
+    return optim.run(
+        build_surface(key),
+        optim.make_optimizer(name, **dict(hyper)),
+        np.array(start, dtype=np.float64),
+        run.steps,
+        batch_size=run.batch_size,
+        noise=run.noise,
+        seed=run.seed,
+        schedule=schedule,
+        tol=run.tol,
+    )
+
+
+def series_label(name: str, hyper: dict[str, Any]) -> str:
+    """Legend text: the label and the learning rate, e.g. ``Adam  lr=0.001``."""
+    return (
+        f"{optim.OPTIMIZERS[name].label}  lr={hyper['lr']:.3g}"
+        if "lr" in hyper
+        else (optim.OPTIMIZERS[name].label)
+    )
+
+
+def all_series(
+    key: SurfaceKey, choices: list[OptimizerChoice], start: tuple[float, float], run: RunSettings
+) -> list[Series]:
+    """One coloured series per valid optimizer choice (slot i keeps colour i)."""
+    out = []
+    for slot, choice in enumerate(choices):
+        if choice.error:
+            continue
+        traj = run_one(key, choice.name, choice.hyper, start, run)
+        out.append(
+            Series(
+                series_label(choice.name, dict(choice.hyper)), PALETTE[slot % len(PALETTE)], traj
+            )
+        )
+    return out
+
+
+def _steps_taken(traj: Any) -> int:
+    return int(np.asarray(traj.stop_step).reshape(()))
+
+
+def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
+    """The results table: final loss, distance to the nearest minimum, steps, status."""
+    rows = []
+    minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
+    for s in series:
+        path = s.traj.path()
+        last = path[-1]
+        dist = float(np.min(np.linalg.norm(minima - last, axis=1))) if len(minima) else None
+        rows.append(
+            {
+                "optimizer": s.label,
+                "final loss": float(surface.loss(last)),
+                "distance to nearest minimum": dist,
+                "steps": _steps_taken(s.traj),
+                "status": str(np.asarray(s.traj.status).reshape(())),
+            }
+        )
+    return rows
+
+
+def messages(series: list[Series]) -> list[str]:
+    """Plain-language explanations of the runs that did not simply use up their steps."""
+    out = []
+    for s in series:
+        status = str(np.asarray(s.traj.status).reshape(()))
+        text = str(np.asarray(s.traj.message).reshape(()))
+        if status == "diverged":
+            out.append(f"**{s.label}** {text or 'diverged'}")
+    return out

@@ -1,0 +1,208 @@
+"""Settings and the URL: a shared link restores every control, bad values are corrected.
+
+Widgets bind themselves to the query string (``bind="query-params"``), so Streamlit
+keeps the address bar up to date. Streamlit silently resets a bound widget to its
+default when the URL holds a value it cannot use; we want the reader of a shared link
+to *see* what was corrected. So, once per session and before each widget is built,
+:class:`UrlSettings` looks at the raw URL value, clamps it to the widget's range or
+snaps it to the nearest allowed value (writing the result to ``st.session_state``,
+which Streamlit then uses) and records a notice that the page displays.
+
+Everything here works on plain strings and numbers, so it is testable without a page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+_SEEN = "_url_seen"  # keys whose URL value was already checked in this session
+_NOTICES = "_url_notices"  # corrections not yet shown
+
+
+def fmt_number(value: float) -> str:
+    """Short, exact-enough text for a slider value: 0.001, 1e-08, 0.9, 2.5.
+
+    >>> fmt_number(1e-3), fmt_number(1e-8), fmt_number(0.999), fmt_number(5.0)
+    ('0.001', '1e-08', '0.999', '5')
+    """
+    return f"{value:.6g}"
+
+
+def parse_float(raw: str) -> float:
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError(f"{raw!r} is not a finite number")
+    return value
+
+
+def clamp(value: float, low: float | None, high: float | None) -> float:
+    if low is not None and value < low:
+        return low
+    if high is not None and value > high:
+        return high
+    return value
+
+
+def snap(value: float, grid: Sequence[float], log: bool) -> float:
+    """The grid value closest to ``value`` (in log distance on a log grid).
+
+    >>> snap(0.004, [0.001, 0.002, 0.005, 0.01], log=True)
+    0.005
+    >>> snap(-3.0, [0.0, 0.5, 1.0], log=False)
+    0.0
+    """
+    if log:
+        v = math.log(max(value, grid[0] * 1e-3))
+        return min(grid, key=lambda g: abs(math.log(g) - v))
+    return min(grid, key=lambda g: abs(g - value))
+
+
+class UrlSettings:
+    """Checks URL values before their widgets exist and remembers what the link should hold.
+
+    ``url_value`` is the query-string value (``None`` when absent); ``params`` collects
+    the current non-default settings in the exact text Streamlit's bound widgets use,
+    so :meth:`link` reproduces the page.
+    """
+
+    def __init__(self, query: Any, session: Any) -> None:
+        self._query = query
+        self._session = session
+        if _SEEN not in session:
+            session[_SEEN] = set()
+            session[_NOTICES] = []
+        self.params: dict[str, str | list[str]] = {}
+
+    # -- reading the URL once ------------------------------------------------------
+    def _take(self, key: str, many: bool = False) -> Any:
+        """The raw URL value of ``key`` the first time it is asked for, else ``None``."""
+        seen = self._session[_SEEN]
+        if key in seen:
+            return None
+        seen.add(key)
+        if key not in self._query:
+            return None
+        return self._query.get_all(key) if many else self._query[key]
+
+    def notice(self, text: str) -> None:
+        self._session[_NOTICES].append(text)
+
+    def pop_notices(self) -> list[str]:
+        notes = list(self._session[_NOTICES])
+        self._session[_NOTICES] = []
+        return notes
+
+    def _set(self, key: str, value: Any) -> None:
+        self._session[key] = value
+
+    def check_number(
+        self, key: str, label: str, low: float | None, high: float | None, *, integer: bool = False
+    ) -> None:
+        raw = self._take(key)
+        if raw is None:
+            return
+        try:
+            value = parse_float(raw)
+        except ValueError:
+            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
+            return
+        fixed = clamp(value, low, high)
+        if integer:
+            fixed = int(round(fixed))
+        if fixed != value:
+            self.notice(
+                f"{label} = {raw} from the link is outside [{fmt_number(low)}, "
+                f"{fmt_number(high)}]; using {fmt_number(fixed)}."
+            )
+            self._set(key, fixed)
+        elif integer and not float(value).is_integer():
+            self._set(key, fixed)
+
+    def check_grid(self, key: str, label: str, grid: Sequence[float], log: bool) -> None:
+        raw = self._take(key)
+        if raw is None:
+            return
+        try:
+            value = parse_float(raw)
+        except ValueError:
+            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
+            return
+        fixed = snap(value, grid, log)
+        if fmt_number(fixed) != raw:
+            self.notice(
+                f"{label} = {raw} from the link is not one of the slider's values; "
+                f"using {fmt_number(fixed)}."
+            )
+            self._set(key, fixed)
+
+    def check_choice(self, key: str, label: str, choices: dict[str, Any]) -> None:
+        """``choices`` maps every accepted spelling (name and display label) to the option."""
+        raw = self._take(key)
+        if raw is None:
+            return
+        if raw in choices:
+            self._set(key, choices[raw])
+        else:
+            self.notice(f"Ignored {label} = {raw!r} from the link: unknown value.")
+
+    def check_many(self, key: str, label: str, choices: dict[str, Any], max_n: int) -> None:
+        raw = self._take(key, many=True)
+        if raw is None:
+            return
+        picked: list[Any] = []
+        for item in raw:
+            if item not in choices:
+                self.notice(f"Ignored {label} {item!r} from the link: unknown value.")
+            elif choices[item] not in picked:
+                picked.append(choices[item])
+        if len(picked) > max_n:
+            self.notice(f"The link asks for {len(picked)} {label}s; showing the first {max_n}.")
+            picked = picked[:max_n]
+        if picked:
+            self._set(key, picked)
+
+    def check_bool(self, key: str, label: str) -> None:
+        raw = self._take(key)
+        if raw is None:
+            return
+        lowered = raw.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            self._set(key, True)
+        elif lowered in ("false", "0", "no", "off"):
+            self._set(key, False)
+        else:
+            self.notice(f"Ignored {label} = {raw!r} from the link: expected true or false.")
+
+    def check_text(
+        self, key: str, label: str, check: Callable[[str], str | None], fallback: str
+    ) -> None:
+        """``check`` returns an error message for an unusable text, else ``None``."""
+        raw = self._take(key)
+        if raw is None:
+            return
+        problem = check(raw)
+        if problem:
+            self.notice(f"Ignored the {label} from the link: {problem}")
+            self._set(key, fallback)
+
+    # -- writing the link ------------------------------------------------------------
+    def record(self, key: str, text: str | list[str] | None) -> None:
+        """Remember a non-default setting (``None`` means: at its default, leave it out)."""
+        if text is None or text == []:
+            self.params.pop(key, None)
+        else:
+            self.params[key] = text
+
+    def link(self, base: str | None, **extra: str) -> str:
+        """The address that reproduces the current settings."""
+        query = urlencode({**self.params, **extra}, doseq=True)
+        root = (base or "").split("?")[0]
+        return f"{root}?{query}" if query else (root or "?")
+
+
+def classroom_requested(query: Any) -> bool:
+    """``classroom=1`` (or true/yes) in the URL."""
+    return str(query.get("classroom", "")).strip().lower() in ("1", "true", "yes", "on")
