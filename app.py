@@ -1,0 +1,103 @@
+"""The Playground: optimizers racing across a loss surface (the landing page)."""
+
+import streamlit as st
+
+from pages.ui import nav
+
+classroom = nav.setup("Playground", ":material/show_chart:")
+
+from optim import OPTIMIZERS
+from pages.ui import controls, figures, panels, runs
+from pages.ui.state import UrlSettings
+
+url = UrlSettings(st.query_params, st.session_state)
+if not classroom:
+    st.title("Optimizer Playground")
+    st.caption("Pick a surface and up to six optimizers; click the map to move the start.")
+
+# -- sidebar: every setting, each one bound to the URL
+st.sidebar.subheader("Loss surface")
+name, params, formula = controls.surface_controls(url)
+key, surface, formula_error = runs.resolve_surface(name, params, formula)
+start = controls.start_controls(url, surface)
+st.sidebar.subheader("Optimizers")
+names = controls.optimizer_choice(url)
+mode, choices = controls.optimizer_controls(url, names)
+st.sidebar.subheader("Run")
+run = controls.run_controls(url, surface)
+
+# -- main: notices first, then the race
+for note in url.pop_notices():
+    st.warning(note, icon=":material/link:")
+if formula_error:
+    st.error(
+        f"That formula cannot be used: {formula_error} Showing the last good one.",
+        icon=":material/error:",
+    )
+for choice in choices:
+    if choice.error:
+        st.warning(
+            f"{OPTIMIZERS[choice.name].label} is left out: {choice.error}", icon=":material/block:"
+        )
+if not names:
+    st.info("Choose at least one optimizer in the sidebar.", icon=":material/arrow_back:")
+
+series = runs.all_series(key, choices, start, run)
+grid = runs.grid_for(key)
+sub = panels.subtitle(mode, run, surface)
+for text in runs.messages(series):
+    st.warning(text, icon=":material/trending_up:")
+
+view3d = st.toggle("3-D view", key="view3d", bind="query-params")
+url.record("view3d", "true" if view3d else None)
+if view3d:
+    fig = figures.surface3d_figure(
+        surface, series, grid=grid, title=surface.label, classroom=classroom
+    )
+    st.plotly_chart(fig, key="surface3d", width="stretch")
+else:
+    fig = figures.contour_figure(
+        surface,
+        series,
+        grid=grid,
+        title=surface.label,
+        subtitle=sub,
+        classroom=classroom,
+        start=start,
+    )
+    st.plotly_chart(
+        fig,
+        key="contour",
+        on_select=controls.set_start_from_click,
+        selection_mode="points",
+        width="stretch",
+    )
+
+lr_fig = figures.effective_lr_figure(series, title="Effective learning rate", classroom=classroom)
+loss_fig = figures.loss_figure(series, title="Loss and gradient norm", classroom=classroom)
+left, right = st.columns(2)
+left.plotly_chart(lr_fig, key="eff_lr", width="stretch")
+right.plotly_chart(loss_fig, key="loss", width="stretch")
+
+if series:
+    panels.results_table(surface, series)
+    panels.update_rules([c.name for c in choices])
+
+
+def contour_png(step: int):
+    return figures.contour_figure(
+        surface,
+        series,
+        grid=grid,
+        title=surface.label,
+        subtitle=sub,
+        upto_step=step,
+        animate=False,
+        start=start,
+        click_targets=False,
+    )
+
+
+if not classroom:
+    panels.export_panel(contour_png, lr_fig, loss_fig, series, run.steps)
+    panels.share_panel(url)

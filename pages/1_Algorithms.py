@@ -1,0 +1,61 @@
+"""Algorithms: every optimizer's update rule, symbols, idea, history and a live example."""
+
+import streamlit as st
+
+from pages.ui import nav
+
+nav.setup("Algorithms", ":material/functions:")
+
+import optim
+from pages.ui import algorithms
+
+st.title("The algorithms")
+st.write(
+    "Each optimizer below is the one in `torch.optim`, with torch's argument names and "
+    "defaults. The course follows one line of ideas, each fixing a weakness of the one before:"
+)
+st.markdown(f"**{algorithms.COURSE_LINE}**")
+
+tabs = st.tabs([cls.label for cls in optim.OPTIMIZERS.values()])
+for tab, (name, cls) in zip(tabs, optim.OPTIMIZERS.items(), strict=True):
+    with tab:
+        st.subheader(cls.label)
+        st.write(cls.summary)
+        st.latex(cls.latex)
+        st.caption(
+            f"Effective learning rate (Playground chart): the per-coordinate factor that "
+            f"multiplies ${cls.direction}$."
+        )
+        st.markdown(algorithms.symbol_table(cls))
+        st.markdown(f"**History.** {cls.history}")
+        st.markdown(
+            f"**Live example:** {algorithms.DEMO_SURFACE} surface, torch's defaults, "
+            "the numbers of the first steps."
+        )
+        st.dataframe(algorithms.live_example(name), hide_index=True, key=f"live_{name}")
+
+st.header("Weight decay: coupled (L2) or decoupled")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Coupled** (Adam's `weight_decay`, an L2 penalty in the gradient)")
+    st.latex(algorithms.COUPLED)
+with right:
+    st.markdown("**Decoupled** (AdamW)")
+    st.latex(algorithms.DECOUPLED)
+st.write(
+    "In the coupled form the decay term passes through Adam's division by "
+    r"$\sqrt{\hat v_t}$: where gradients are large the decay is divided away. "
+    "The decoupled form shrinks every coordinate by the same factor "
+    r"$1 - \gamma\lambda$, whatever its gradients."
+)
+wd = algorithms.WD_DEMO
+demo = algorithms.weight_decay_demo(**wd)
+if demo is None:
+    st.info("The demonstration needs both Adam and AdamW.")
+else:
+    st.caption(
+        f"{wd['steps']} steps from {wd['start']} on the {algorithms.DEMO_SURFACE}, "
+        f"lr {wd['lr']}, weight decay {wd['decay']}, once with and once without the decay; "
+        "the pull is how much closer to zero the decay left each coordinate."
+    )
+    st.dataframe(demo, hide_index=True, key="wd_demo")
