@@ -1,0 +1,182 @@
+"""AppTest of the Playground page: defaults, controls, formulas, shared links, every combination."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optim
+
+APP = "../app.py"  # relative to this file, as AppTest resolves it
+FAST = {"steps": "20"}  # every test that does not need long runs keeps them short
+
+
+def run_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params = dict(query or {})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart(at: AppTest, key: str = "contour") -> dict:
+    """The Plotly figure a chart element sends to the browser."""
+    for el in at.get("plotly_chart"):
+        if el.proto.id.endswith(key) or key in el.proto.id:
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no chart {key!r}; ids: {[e.proto.id for e in at.get('plotly_chart')]}")
+
+
+def path_points(fig: dict) -> list:
+    """Every x/y coordinate of the traces that carry a legend entry (the trajectories)."""
+    return [
+        (t.get("x"), t.get("y")) for t in fig["data"] if t.get("showlegend", True) and t.get("name")
+    ]
+
+
+def results(at: AppTest):
+    return at.dataframe[0].value
+
+
+def warnings_text(at: AppTest) -> str:
+    return "\n".join(str(w.value) for w in at.warning)
+
+
+def test_default_page_shows_chart_table_and_share_link():
+    at = run_app()
+    assert at.title[0].value == "Optimizer Playground"
+    fig = chart(at)
+    assert fig["data"], "the contour chart has traces"
+    table = results(at)
+    assert len(table) == len(at.multiselect(key="opt").value) >= 1
+    assert set(table["status"]) <= {"max_steps", "converged", "diverged"}
+    assert any(c.value.startswith("http") or c.value.startswith("?") for c in at.code)
+    for name in at.multiselect(key="opt").value:  # the update rules sit one click away
+        assert optim.OPTIMIZERS[name].latex in [x.value.strip("$\n") for x in at.latex]
+
+
+def test_changing_a_hyperparameter_changes_the_chart_and_results():
+    at = run_app(FAST)
+    before_fig, before = chart(at), results(at)
+    first = at.multiselect(key="opt").value[0]
+    lr = at.select_slider(key=f"{first}_lr")
+    options = [float(o) for o in lr.proto.options]
+    bigger = options[min(options.index(lr.value) + 3, len(options) - 1)]
+    lr.set_value(bigger).run()
+    assert not at.exception
+    assert chart(at) != before_fig
+    after = results(at)
+    assert after["final loss"].iloc[0] != before["final loss"].iloc[0]
+    assert after["final loss"].iloc[1:].tolist() == before["final loss"].iloc[1:].tolist()
+
+
+def test_reset_button_restores_torch_defaults():
+    at = run_app(FAST)
+    first = at.multiselect(key="opt").value[0]
+    lr = at.select_slider(key=f"{first}_lr")
+    default = lr.value
+    lr.set_value(float(lr.proto.options[-1])).run()
+    assert at.select_slider(key=f"{first}_lr").value != default
+    at.button(key=f"reset_{first}").click().run()
+    assert at.select_slider(key=f"{first}_lr").value == default
+    assert default == optim.OPTIMIZERS[first].defaults()["lr"]
+
+
+def test_custom_formula_is_used_and_a_bad_one_is_rejected_keeping_the_chart():
+    at = run_app(FAST)
+    at.selectbox(key="surface").set_value("custom").run()
+    at.text_input(key="formula").input("(x - 1)**2 + 3*(y + 2)**2").run()
+    assert not at.exception and not at.error
+    good_fig, good = chart(at), results(at)
+    # the minimum of the typed formula is where the runs head
+    assert (good["final loss"] >= 0).all()
+    for bad in ("__import__('os').system('true')", "x**", "x.__class__", "lambda: 1"):
+        at.text_input(key="formula").input(bad).run()
+        assert not at.exception
+        assert at.error, f"no message for {bad!r}"
+        assert "formula" in at.error[0].value.lower()
+        assert chart(at) == good_fig
+        assert results(at)["final loss"].tolist() == good["final loss"].tolist()
+
+
+def test_share_link_restores_the_same_settings():
+    at = run_app(FAST)
+    names = list(optim.OPTIMIZERS)[:2]
+    at.multiselect(key="opt").set_value(names).run()
+    lr = at.select_slider(key=f"{names[1]}_lr")
+    lr.set_value(float(lr.proto.options[1])).run()
+    at.selectbox(key="surface").set_value(list(optim.SURFACES)[-1]).run()
+    at.number_input(key="x0").set_value(0.5).run()
+    link = next(c.value for c in at.code if "classroom" not in c.value)
+    query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    again = run_app(query)
+    assert not again.warning, warnings_text(again)
+    for kind, key in (
+        ("multiselect", "opt"),
+        ("selectbox", "surface"),
+        ("number_input", "x0"),
+        ("select_slider", f"{names[1]}_lr"),
+    ):
+        assert getattr(again, kind)(key=key).value == getattr(at, kind)(key=key).value, key
+    assert results(again).equals(results(at))
+
+
+def test_out_of_range_url_values_are_clamped_with_a_notice_keeping_the_rest():
+    first = list(optim.OPTIMIZERS)[0]
+    at = run_app(
+        {
+            "steps": "99999",
+            f"{first}_lr": "1e9",
+            "opt": [first, "no_such_opt"],
+            "x0": "-1e6",
+            "surface": "rosenbrock",
+            "seed": "abc",
+        }
+    )
+    text = warnings_text(at)
+    assert "99999" in text and "1e9" in text and "no_such_opt" in text and "abc" in text
+    assert at.slider(key="steps").value == 2000
+    lr = at.select_slider(key=f"{first}_lr")
+    assert lr.value == max(float(o) for o in lr.proto.options)
+    assert at.multiselect(key="opt").value == [first]
+    assert at.selectbox(key="surface").value == "rosenbrock"  # other settings kept
+    xmin = optim.make_surface("rosenbrock").bounds[0][0]
+    assert at.number_input(key="x0").value == xmin
+
+
+def test_a_diverging_run_is_drawn_and_explained_in_words():
+    at = run_app({"steps": "200", "surface": "rosenbrock", "opt": "sgd", "sgd_lr": "1"})
+    assert results(at)["status"].tolist() == ["diverged"]
+    assert "diverged" in warnings_text(at)
+    assert not at.exception and not at.error
+    assert chart(at)["data"]
+
+
+def test_classroom_link_hides_controls_and_can_be_left():
+    at = run_app({**FAST, "classroom": "1"})
+    assert not at.title  # the chart gets the room
+    assert not [e for e in at.expander if "Export" in e.label]
+    at.button(key="leave_classroom").click().run()
+    assert "classroom" not in at.query_params
+    assert at.title[0].value == "Optimizer Playground"
+
+
+def test_3d_view_toggle():
+    at = run_app(FAST)
+    at.toggle(key="view3d").set_value(True).run()
+    assert not at.exception
+    assert any(t["type"] == "surface" for t in chart(at, "surface3d")["data"])
+
+
+@pytest.mark.parametrize("surface", [*optim.SURFACES, "custom"])
+def test_every_optimizer_on_every_surface_renders(surface):
+    names = list(optim.OPTIMIZERS)
+    at = run_app({"steps": "10", "surface": surface, "opt": names[:6]})
+    seen = list(results(at)["optimizer"])
+    at.multiselect(key="opt").set_value(names[6:12]).run()
+    assert not at.exception and not at.error
+    seen += list(results(at)["optimizer"])
+    assert len(seen) == len(names)
