@@ -205,7 +205,8 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
     summary = (
         "Adam with weight decay done right: instead of adding the penalty to the gradient, "
         "where Adam's per-coordinate scaling would weaken it, the parameters are shrunk "
-        "towards zero by a fixed fraction each step."
+        "towards zero by a fixed fraction each step. The pull towards zero is then the "
+        "same for every coordinate, however large its gradients."
     )
     history = (
         "Loshchilov and Hutter, 'Decoupled Weight Decay Regularization' (2017, ICLR 2019); "

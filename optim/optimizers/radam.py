@@ -91,8 +91,8 @@ r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\
 \theta_t &\leftarrow \begin{cases} \theta_{t-1} - \gamma\, \hat m_t\, r_t \dfrac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon} & \rho_t > 5 \\ \theta_{t-1} - \gamma\, \hat m_t & \text{otherwise} \end{cases}
 \end{aligned}"""
     summary = (
-        "Adam with an automatic warmup: for the first few steps, while the average of "
-        "squared gradients is still unreliable, it takes plain momentum steps; then it "
+        "Adam with an automatic warmup. For the first few steps, while the average of "
+        "squared gradients is still unreliable, it takes plain momentum steps. Then it "
         "switches to Adam's adaptive steps, scaled down at first and growing to full size."
     )
     history = (
