@@ -338,19 +338,25 @@ ROSENBROCK_RUNS = {
 
 @pytest.mark.parametrize("name", TEACHING_ORDER)
 def test_reaches_minimum_of_ill_conditioned_bowl(name):
+    surface = optim.make_surface("bowl")  # f = 0.1 x^2 + 2 y^2 by default
+    corners = np.array([[-5.0, -2.0], [3.0, 1.0]])
+    np.testing.assert_allclose(surface.loss(corners), bowl(corners))
     lr, steps = BOWL_RUNS[name]
-    rows, _ = trajectory(make_optimizer(name, lr=lr), bowl_grad, [-5.0, -2.0], steps)
-    assert np.linalg.norm(rows[-1]) < 1e-2
-    assert bowl(rows[-1]) < 1e-4 * bowl(rows[0])
+    traj = optim.run(surface, make_optimizer(name, lr=lr), surface.start, steps)
+    assert traj.status == "max_steps"
+    assert np.linalg.norm(traj.params[-1] - surface.minima[0]) < 1e-2
+    assert traj.loss[-1] < 1e-4 * traj.loss[0]
 
 
 @pytest.mark.parametrize("name", TEACHING_ORDER)
 def test_reaches_minimum_of_rosenbrock(name):
+    surface = optim.make_surface("rosenbrock")
     lr, steps = ROSENBROCK_RUNS[name]
     extra = {"eps": 1e-7} if name == "adadelta" else {}
-    rows, _ = trajectory(make_optimizer(name, lr=lr, **extra), rosenbrock_grad, [-1.5, 2.0], steps)
-    assert np.linalg.norm(rows[-1] - 1.0) < 5e-2
-    assert rosenbrock(rows[-1]) < 1e-3
+    traj = optim.run(surface, make_optimizer(name, lr=lr, **extra), [-1.5, 2.0], steps)
+    assert traj.status == "max_steps"
+    assert np.linalg.norm(traj.params[-1] - [1.0, 1.0]) < 5e-2
+    assert traj.loss[-1] < 1e-3
 
 
 def test_maximize_climbs():
