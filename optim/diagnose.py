@@ -77,20 +77,25 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
         what = f"the loss grew from {_fmt(losses[0])} to {_fmt(last)} and then overflowed"
 
     surface = traj.surface
-    if surface is not None and np.isfinite(lr):
+    if surface is not None and np.isfinite(lr) and not lim_missing(opt):
         curv = surface.max_curvature(path)
-        curv = curv[np.isfinite(curv)]
-        L = float(curv.max()) if curv.size else float("nan")
-        lim = step_limit(opt, L, i) if np.isfinite(L) else None
-        if lim is not None:
-            limit, formula = lim
-            if lr > limit:
+        # the curvature at the start explains most blow-ups; if it does not, the
+        # largest one met along the path might (the iterate climbed a steeper wall)
+        for where, L in (("at the start", curv[0]), ("along the path", _finite_max(curv))):
+            lim = step_limit(opt, float(L), i) if np.isfinite(L) else None
+            if lim is not None and lr > lim[0]:
+                limit, formula = lim
                 return (
                     f"{head}: lr {_fmt(lr)} is above {formula} ≈ {_fmt(limit)} for this "
-                    f"surface (L ≈ {_fmt(L)} is the largest curvature along the path), so "
-                    f"every step overshoots more than the last"
+                    f"surface (L ≈ {_fmt(L)} is the largest curvature {where}), so every "
+                    f"step overshoots more than the last"
                 )
-            return f"{head}: {what}, although lr {_fmt(lr)} is below {formula} ≈ {_fmt(limit)}"
+        lim = step_limit(opt, float(_finite_max(curv)), i)
+        if lim is not None:
+            return (
+                f"{head}: {what}; lr {_fmt(lr)} is below {lim[1]} ≈ {_fmt(lim[0])}, "
+                f"so the step size is not the cause"
+            )
     if lim_missing(opt):
         eff = traj.effective_lr[(slice(None, t),) + i]
         eff = eff[np.isfinite(eff)]
@@ -98,6 +103,11 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
             big = float(eff.max())
             return f"{head}: {what}; the effective learning rate had reached {_fmt(big)}"
     return f"{head}: {what}"
+
+
+def _finite_max(a: np.ndarray) -> float:
+    a = a[np.isfinite(a)]
+    return float(a.max()) if a.size else float("nan")
 
 
 def lim_missing(opt: Any) -> bool:

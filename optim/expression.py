@@ -76,8 +76,8 @@ class _Builder:
         col = getattr(node, "col_offset", 0)
         return f"column {self.columns[min(col, len(self.columns) - 1)] + 1}"
 
-    def fail(self, node: ast.AST, what: str) -> ValueError:
-        return ValueError(f"{what} at {self.at(node)}")
+    def fail(self, node: ast.AST, what: str, hint: str = "") -> ValueError:
+        return ValueError(f"{what} at {self.at(node)}" + (f" ({hint})" if hint else ""))
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         if depth > MAX_DEPTH:
@@ -105,7 +105,7 @@ class _Builder:
             return left / right
         if isinstance(node, ast.Call):
             return self.call(node, depth)
-        raise self.fail(node, f"{_describe(node)} is not allowed (use {_ALLOWED})")
+        raise self.fail(node, f"{_describe(node)} is not allowed", f"use {_ALLOWED}")
 
     def constant(self, node: ast.Constant) -> sp.Expr:
         v = node.value
@@ -123,7 +123,7 @@ class _Builder:
             return CONSTANTS[node.id]
         if node.id in FUNCTIONS:
             raise self.fail(node, f"{node.id} is a function: write {node.id}(...)")
-        raise self.fail(node, f"unknown name {node.id!r} (use {_ALLOWED})")
+        raise self.fail(node, f"unknown name {node.id!r}", f"use {_ALLOWED}")
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
         if not isinstance(node.func, ast.Name):
@@ -159,12 +159,12 @@ def _as_float(e: sp.Expr) -> float | None:
     """
     try:
         with np.errstate(all="ignore"):
-            v = np.asarray(sp.lambdify((), e, "numpy")())
+            v = complex(sp.lambdify((), e, "numpy")())
     except (TypeError, ValueError, ArithmeticError, NameError):
         return None
-    if v.shape or np.iscomplexobj(v) or not np.isfinite(v):
+    if v.imag != 0 or not math.isfinite(v.real):
         return None
-    return float(v)
+    return v.real
 
 
 def _describe(node: ast.AST) -> str:

@@ -192,7 +192,7 @@ def run(
     hist_lr = np.full((steps,) + B, np.nan)
     status = np.full(B, "max_steps", dtype=object)
     stop_step = np.full(B, steps, dtype=np.int64)
-    quiet = np.zeros(B, dtype=np.int64)  # consecutive steps with |Δloss| < tol
+    quiet: Any = np.zeros(B, dtype=np.int64) if B else 0  # consecutive steps, |Δloss| < tol
     moving = np.ones(B, dtype=bool)
 
     with np.errstate(all="ignore"):
@@ -209,9 +209,13 @@ def run(
         state = opt.init(p)
         pshape = p.shape
 
-        # 2. the loop: one optimizer step per iteration, every trajectory at once
+        # 2. the loop: one optimizer step per iteration, every trajectory at once.
+        # `everyone` (a Python bool) short-cuts the common case where nothing has
+        # stopped yet; a single trajectory (B == ()) checks its bounds on scalars.
+        scalar = not B
+        everyone = bool(moving.all())
         for t in range(1, steps + 1):
-            if not moving.any():
+            if not everyone and not moving.any():
                 break
             if batches is not None:
                 g = surface.batch_grad(p, next(batches))
@@ -222,9 +226,14 @@ def run(
             f_new, g_new = surface.value_and_grad(p_new)
             eff = opt.effective_lr(state_new, lr=lr)
 
-            ok = (np.abs(p_new).max(-1) <= bound) & (np.abs(f_new) <= bound)  # False for NaN
-            all_moving = moving.all()
-            if all_moving and ok.all():
+            # comparisons with NaN are False, so NaN counts as out of bounds
+            if scalar:
+                ok = abs(f_new) <= bound and abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
+                ok_all = bool(ok)
+            else:
+                ok = (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
+                ok_all = bool(ok.all())
+            if everyone and ok_all:
                 hist_g[t - 1] = g
                 hist_e[t - 1] = eff
                 hist_lr[t - 1] = lrs[t - 1]
@@ -232,6 +241,8 @@ def run(
                 hist_f[t] = f_new
             else:
                 # 3. some trajectory blew up now or stopped before: record, then freeze
+                everyone = False
+                ok = np.asarray(ok)
                 blew = moving & ~ok
                 status[blew] = "diverged"
                 stop_step[blew] = t
@@ -242,19 +253,24 @@ def run(
                 moving = moving & ok
                 np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
                 np.copyto(hist_f[t : t + 1], f_new, where=moving)
-                if B:
+                if not scalar:
                     p_new = np.where(moving[..., None], p_new, p)
                     f_new = np.where(moving, f_new, f)
                     g_new = np.where(moving[..., None], g_new, g)
                     state_new = _freeze(state_new, state, moving, pshape)
 
             if tol is not None:
-                quiet = np.where(np.abs(f_new - f) < tol, quiet + 1, 0)
-                done = moving & (quiet >= patience)
-                if done.any():
-                    status[done] = "converged"
-                    stop_step[done] = t
-                    moving = moving & ~done
+                if scalar:
+                    quiet = quiet + 1 if abs(f_new - f) < tol else 0
+                    converged = bool(moving) and quiet >= patience
+                else:
+                    quiet = np.where(np.abs(f_new - f) < tol, quiet + 1, 0)
+                    converged = moving & (quiet >= patience)
+                if np.any(converged):
+                    everyone = False
+                    status[converged] = "converged"
+                    stop_step[converged] = t
+                    moving = moving & ~np.asarray(converged)
             p, f, g, state = p_new, f_new, g_new, state_new
 
     status = status.astype(str)

@@ -85,7 +85,10 @@ def compile_hessian(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (X, 
     """``(u, v) -> [f_uu, f_uv, f_vv]``; separate because only diagnostics need it."""
     u, v = variables
     gu, gv = compile_expression(expr, variables).gradient
-    return sp.lambdify((u, v), [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)], "numpy", cse=True)
+    second = [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)]
+    # abs() has a kink: its second derivative is a Dirac delta, zero almost everywhere
+    second = [h.replace(sp.DiracDelta, lambda *args: sp.S.Zero) for h in second]
+    return sp.lambdify((u, v), second, "numpy", cse=True)
 
 
 def _as_points(p: Any) -> np.ndarray:
@@ -139,7 +142,15 @@ class Surface:
 
     @property
     def compiled(self) -> Compiled:
-        return compile_expression(self.expr, self.symbols)
+        # kept on the instance (a cache look-up per step costs as much as the math)
+        c = self.__dict__.get("_compiled")
+        if c is None:
+            c = self.__dict__["_compiled"] = compile_expression(self.expr, self.symbols)
+        return c
+
+    def __getstate__(self) -> dict:
+        # lambdified functions cannot be pickled; they are rebuilt on first use
+        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
 
     # Unbatched points take a fast path: NumPy scalars cost far less per
     # operation than 0-d arrays, and one trajectory step must cost microseconds.
@@ -262,14 +273,31 @@ def _compile_samples(sample_expr: sp.Expr) -> Callable:
 
 
 def _batch_mean(sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray) -> sp.Expr:
-    """Mean of ``sample_expr`` over the data, as a polynomial in the weights."""
+    """Mean of ``sample_expr`` over the data, as a polynomial in the weights.
+
+    A quadratic mean is rewritten around its minimizer ``w*`` (the least-squares
+    solution) as ``r + (w - w*)^T H (w - w*) / 2``, with the residual ``r``
+    averaged directly: the expanded form would lose the loss's last digits to
+    cancellation near the minimum (and could even dip below zero there).
+    """
     poly = sp.Poly(sp.expand(sample_expr), A, B)
     total = sp.Integer(0)
     for (i, j), coeff in poly.terms():
         values = sp.lambdify((XI, YI), coeff, "numpy")(xs, ys)
         mean = float(np.mean(np.broadcast_to(values, xs.shape)))
         total += sp.Float(mean) * A**i * B**j
-    return total
+    if poly.total_degree() != 2:
+        return total
+    hess = np.array(sp.hessian(total, (A, B)).tolist(), dtype=np.float64)
+    g0 = np.array([float(sp.diff(total, w).subs({A: 0, B: 0})) for w in (A, B)])
+    if abs(np.linalg.det(hess)) <= 1e-12 * np.abs(hess).max() ** 2:
+        return total
+    wa, wb = -np.linalg.solve(hess, g0)
+    per_sample = sp.lambdify((A, B, XI, YI), sample_expr, "numpy")(wa, wb, xs, ys)
+    residual = float(np.mean(per_sample))
+    u, v = A - sp.Float(wa), B - sp.Float(wb)
+    h = [[sp.Float(hess[i, j] / 2) for j in range(2)] for i in range(2)]
+    return sp.Float(residual) + h[0][0] * u**2 + 2 * h[0][1] * u * v + h[1][1] * v**2
 
 
 # -- minima --------------------------------------------------------------------------
