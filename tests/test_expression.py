@@ -1,0 +1,243 @@
+"""The formula parser: accepts ordinary formulas, rejects everything else quickly and clearly."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optim
+from optim.expression import MAX_LENGTH
+
+VALID = [
+    ("x**2 + 10*y**2", lambda x, y: x**2 + 10 * y**2),
+    ("x^2 + 10*y^2", lambda x, y: x**2 + 10 * y**2),
+    ("1e-3*x**2 + 2.5e0*y^2", lambda x, y: 1e-3 * x**2 + 2.5 * y**2),
+    ("(x - 1)^2 + (y + 0.5)^2", lambda x, y: (x - 1) ** 2 + (y + 0.5) ** 2),
+    ("-x*y + x^4/4 + y^4/4", lambda x, y: -x * y + x**4 / 4 + y**4 / 4),
+    ("-(-x) - -y**2", lambda x, y: x + y**2),
+    ("+x", lambda x, y: x),
+    ("2^-1 * x^2", lambda x, y: 0.5 * x**2),
+    ("x^2 - y^2", lambda x, y: x**2 - y**2),
+    ("sin(x)*cos(y) + 0.1*(x^2 + y^2)", lambda x, y: np.sin(x) * np.cos(y) + 0.1 * (x**2 + y**2)),
+    ("tan(x/3) + y^2", lambda x, y: np.tan(x / 3) + y**2),
+    ("-exp(-(x^2 + y^2))", lambda x, y: -np.exp(-(x**2 + y**2))),
+    ("log(1 + x^2 + y^2)", lambda x, y: np.log(1 + x**2 + y**2)),
+    ("ln(2 + cos(x)) + y^2", lambda x, y: np.log(2 + np.cos(x)) + y**2),
+    ("sqrt(x^2 + y^2 + 1)", lambda x, y: np.sqrt(x**2 + y**2 + 1)),
+    ("abs(x) + y^2", lambda x, y: np.abs(x) + y**2),
+    ("tanh(x) + sinh(y/2) + cosh(x/2)", lambda x, y: np.tanh(x) + np.sinh(y / 2) + np.cosh(x / 2)),
+    ("atan(x*y) + asinh(x)", lambda x, y: np.arctan(x * y) + np.arcsinh(x)),
+    ("asin(x/4) + acos(y/4)", lambda x, y: np.arcsin(x / 4) + np.arccos(y / 4)),
+    ("atanh(x/4) + acosh(y^2 + 2)", lambda x, y: np.arctanh(x / 4) + np.arccosh(y**2 + 2)),
+    ("pi*x^2 + e*y^2", lambda x, y: np.pi * x**2 + np.e * y**2),
+    ("e^(x/3) + y^2", lambda x, y: np.exp(x / 3) + y**2),
+    ("x / (1 + y^2)", lambda x, y: x / (1 + y**2)),
+    ("2^x + 3^y", lambda x, y: 2.0**x + 3.0**y),
+    ("(x^2 + 1)^0.5 * y", lambda x, y: (x**2 + 1) ** 0.5 * y),
+    ("  x + y  ", lambda x, y: x + y),
+    ("1_000 * x", lambda x, y: 1000 * x),
+]
+
+
+@pytest.mark.parametrize("text,reference", VALID, ids=[t for t, _ in VALID])
+def test_valid_formulas_match_numpy(text, reference):
+    s = optim.surface_from_expression(text)
+    assert s.label == f"Custom: {text.strip()}" and s.latex
+    assert s.bounds == ((-3.0, 3.0), (-3.0, 3.0))
+    assert s.variables == ("x", "y") and not s.is_data
+    rng = np.random.default_rng(1)
+    p = rng.uniform(-2.9, 2.9, (25, 2))
+    with np.errstate(all="ignore"):
+        want = np.broadcast_to(reference(p[:, 0], p[:, 1]), (25,))
+    np.testing.assert_allclose(s.loss(p), want, rtol=1e-12, atol=1e-12)
+    # the symbolic gradient agrees with central differences of the reference
+    h = 1e-6
+    num = np.stack(
+        [
+            (reference(p[:, 0] + h, p[:, 1]) - reference(p[:, 0] - h, p[:, 1])) / (2 * h),
+            (reference(p[:, 0], p[:, 1] + h) - reference(p[:, 0], p[:, 1] - h)) / (2 * h),
+        ],
+        axis=-1,
+    )
+    np.testing.assert_allclose(s.grad(p), np.broadcast_to(num, (25, 2)), rtol=1e-5, atol=1e-6)
+
+
+def test_constant_derivatives_keep_their_shape():
+    s = optim.surface_from_expression("x + 2*y")
+    p = np.zeros((7, 3, 2))
+    assert s.loss(p).shape == (7, 3)
+    np.testing.assert_array_equal(s.grad(p), np.broadcast_to([1.0, 2.0], (7, 3, 2)))
+    assert s.hessian(p).shape == (7, 3, 2, 2)
+    assert s.grad(np.zeros(2)).tolist() == [1.0, 2.0]
+    only_x = optim.surface_from_expression("x^2")
+    assert only_x.grad(np.ones((4, 2)))[:, 1].tolist() == [0.0] * 4
+
+
+def test_minimum_is_estimated_on_the_window():
+    s = optim.surface_from_expression("(x - 1)^2 + 2*(y + 0.5)^2 + x*y/4")
+    assert s.minima.shape == (1, 2)
+    np.testing.assert_allclose(s.grad(s.minima[0]), 0, atol=1e-9)
+    grid = np.stack(np.meshgrid(np.linspace(-3, 3, 61), np.linspace(-3, 3, 61)), axis=-1)
+    assert s.loss(grid).min() >= s.loss(s.minima[0])
+    # no minimum inside the window: none is claimed
+    assert optim.surface_from_expression("x - y").minima.shape == (0, 2)
+    assert optim.surface_from_expression("x^2 - y^2").minima.shape == (0, 2)
+
+
+def test_custom_surfaces_run():
+    s = optim.surface_from_expression("x^2 + 10*y^2")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=0.05), s.start, 200)
+    assert str(t.status) == "max_steps" and t.loss[-1] < 1e-6
+
+
+REJECT = [
+    ("x + z", "unknown name 'z' at column 5"),
+    ("x^2 + foo", "unknown name 'foo' at column 7"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("sum(x)", "unknown function 'sum'"),
+    ("os.system('ls')", "plain function names"),
+    ("x.real", "attribute access"),
+    ("x[0]", "indexing"),
+    ("lambda: 1", "'Lambda' is not allowed"),
+    ("x if y else 1", "'IfExp' is not allowed"),
+    ("[x, y]", "'List' is not allowed"),
+    ("x == y", "comparison"),
+    ("x % 2", "operator '%'"),
+    ("x // 2", "operator '//'"),
+    ("x @ y", "operator '@'"),
+    ("'abc' * x", "str is not allowed"),
+    ("1j * x", "imaginary number"),
+    ("True * x", "bool is not allowed"),
+    ("x + ", "syntax error at column"),
+    ("2x + y", "syntax error at column"),
+    ("x; y", "syntax error at column"),
+    ("x = 1", "syntax error at column"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("sin", "sin is a function: write sin(...)"),
+    ("sin(x, y)", "sin takes exactly one argument"),
+    ("sin(x=1)", "sin takes exactly one argument"),
+    ("9**9**9**9", "exponent too large"),
+    ("x**1000", "exponent too large"),
+    ("x^(10^3)", "exponent too large"),
+    ("x ** exp(exp(exp(9)))", "exponent too large"),
+    ("1e400 * x", "number too large"),
+    ("99999999999999999 * x", "number too large"),
+    ("(10^99)^4 * x", "number too large"),
+    ("(-8)^(1/3) * x", "complex"),
+    ("1 + 2", "constant expression"),
+    ("x - x + 3", "constant expression"),
+    ("pi", "constant expression"),
+    ("x / 0", "infinite or undefined"),
+    ("1/x + y", "not finite at (x, y) = (0"),
+    ("sqrt(x) + y", "not finite at"),
+    ("log(x*y)", "not finite at"),
+    ("exp(exp(4*x))", "not finite at"),
+    ("sqrt(x^2 + y^2)", "not differentiable at (x, y) = (0, 0)"),
+    ("x" + "+x" * 150, "too long"),
+    ("-" * 60 + "x", "nested too deeply"),
+    ("sin(" * 30 + "x" + ")" * 30, "nested too deeply"),
+    ("+".join(["x*y"] * 60), "too complex"),
+]
+
+
+@pytest.mark.parametrize("text,message", REJECT, ids=[t[:30] for t, _ in REJECT])
+def test_rejections_say_what_and_where(text, message):
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError) as err:
+        optim.surface_from_expression(text)
+    assert message in str(err.value)
+    assert time.perf_counter() - t0 < 3.0
+
+
+def test_not_text_is_rejected():
+    with pytest.raises(ValueError, match="must be text"):
+        optim.surface_from_expression(42)
+
+
+ADVERSARIAL = [
+    "9**9**9**9",
+    "9^9^9^9^9^9^9^9^9^9^9^9^9^9^9^9^9^9^9^9",
+    "x**99**99",
+    "((((x**99)**99)**99)**99)",
+    "(x+y+1)^99 * (x-y+2)^99 * (x*y+3)^99",
+    "exp(exp(exp(exp(exp(exp(exp(exp(x))))))))",
+    "sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(x))))))))))))))))))))",
+    "x" + "*x" * 99,
+    "+".join(f"sin({k}*x)*cos({k}*y)" for k in range(1, 13)),
+    "(" * 99 + "x" + ")" * 99,
+    "1" * 300,
+    "x**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5**0.5",
+    "tan(x)^99^-1 + y",
+    "(x^99 + y^99)^(1/99) * exp(x^2)",
+    "x**y**x**y**x**y**x**y**x**y**x**y**x**y",
+]
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=[t[:25] for t in ADVERSARIAL])
+def test_adversarial_inputs_return_quickly(text):
+    assert len(text) <= MAX_LENGTH
+    t0 = time.perf_counter()
+    with contextlib.suppress(ValueError):
+        optim.surface_from_expression(text)
+    assert time.perf_counter() - t0 < 3.0
+
+
+TOKENS = st.sampled_from(
+    [
+        "x",
+        "y",
+        "e",
+        "pi",
+        "1",
+        "2.5",
+        "1e3",
+        "9",
+        "+",
+        "-",
+        "*",
+        "/",
+        "**",
+        "^",
+        "(",
+        ")",
+        "sin(",
+        "exp(",
+        "log(",
+        "sqrt(",
+        "abs(",
+        "tanh(",
+        ",",
+        " ",
+        ".",
+        "[",
+        "'",
+        "=",
+        "foo",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TOKENS, max_size=80).map("".join).filter(lambda t: len(t) <= MAX_LENGTH))
+def test_any_short_input_returns_a_surface_or_a_value_error(text):
+    t0 = time.perf_counter()
+    try:
+        s = optim.surface_from_expression(text)
+    except ValueError as err:
+        assert str(err)
+    else:
+        assert np.isfinite(s.loss(s.start)) and np.all(np.isfinite(s.grad(s.start)))
+    assert time.perf_counter() - t0 < 3.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=MAX_LENGTH))
+def test_arbitrary_unicode_is_rejected_or_accepted_cleanly(text):
+    with contextlib.suppress(ValueError):
+        optim.surface_from_expression(text)

@@ -1,0 +1,306 @@
+"""run(): shapes, batch = loop, stochastic gradients, stopping rules and their messages."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+import optim
+
+FIELDS = ("params", "loss", "grad", "effective_lr", "lr")
+
+
+def assert_same(a, b):
+    """Two trajectories (or slices of them) hold the same numbers, NaN included."""
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def column(traj, i):
+    """Trajectory ``i`` of a batched run, as a plain namespace of arrays."""
+    out = type("Column", (), {})()
+    for f in FIELDS:
+        setattr(out, f, getattr(traj, f)[:, i])
+    return out
+
+
+def test_shapes_and_first_row():
+    s = optim.make_surface("rosenbrock")
+    opt = optim.make_optimizer("momentum", lr=1e-3)
+    t = optim.run(s, opt, s.start, 50)
+    assert t.params.shape == (51, 2) and t.loss.shape == (51,)
+    assert t.grad.shape == (50, 2) and t.effective_lr.shape == (50, 2) and t.lr.shape == (50,)
+    assert t.status.shape == () and str(t.status) == "max_steps"
+    assert int(t.stop_step) == 50 and int(t.valid_length) == 51 and str(t.message) == ""
+    np.testing.assert_array_equal(t.params[0], s.start)
+    np.testing.assert_allclose(t.loss, s.loss(t.params))
+    np.testing.assert_allclose(t.grad, s.grad(t.params[:-1]))
+    np.testing.assert_array_equal(t.path(), t.params)
+    np.testing.assert_array_equal(t.lr, 1e-3)
+    assert t.loss[-1] < t.loss[0]
+
+    starts = np.array([[-1.5, 2.0], [0.5, 0.5], [0.0, 0.0]])
+    tb = optim.run(s, opt, starts, 50)
+    assert tb.params.shape == (51, 3, 2) and tb.loss.shape == (51, 3)
+    assert tb.grad.shape == (50, 3, 2) and tb.lr.shape == (50, 3)
+    assert tb.status.shape == (3,) and tb.stop_step.shape == (3,) and tb.message.shape == (3,)
+    assert tb.path(1).shape == (51, 2)
+    with pytest.raises(ValueError):
+        tb.path()
+
+
+def test_each_step_is_the_optimizers_step():
+    """The recorded rows replay exactly with the optimizer's own step()."""
+    s = optim.make_surface("beale")
+    opt = optim.make_optimizer("nesterov", lr=1e-3)
+    t = optim.run(s, opt, s.start, 30)
+    p, state = np.array(s.start), opt.init(np.array(s.start))
+    for k in range(30):
+        p, state = opt.step(p, s.grad(p), state)
+        np.testing.assert_array_equal(t.params[k + 1], p)
+        np.testing.assert_array_equal(t.effective_lr[k], opt.effective_lr(state))
+
+
+@pytest.mark.parametrize(
+    "surface,kw",
+    [
+        ("bowl", {}),
+        ("bowl", {"noise": 0.5, "seed": 3}),
+        ("linear", {"batch_size": 7, "seed": 1}),
+        ("rosenbrock", {"tol": 1e-7, "schedule": "cosine"}),
+    ],
+)
+def test_batch_equals_loop(surface, kw):
+    s = optim.make_surface(surface)
+    (x0, x1), (y0, y1) = s.bounds
+    rng = np.random.default_rng(0)
+    starts = np.stack([rng.uniform(x0, x1, 5), rng.uniform(y0, y1, 5)], axis=-1)
+    opt = optim.make_optimizer("momentum", lr=0.002)
+    batch = optim.run(s, opt, starts, 120, **kw)
+    for i, st in enumerate(starts):
+        one = optim.run(s, opt, st, 120, **kw)
+        assert_same(column(batch, i), one)
+        assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
+        assert batch.message[i] == one.message
+
+
+def test_batch_equals_loop_with_mixed_outcomes():
+    """Diverged, converged and running trajectories in one batch: each equals its solo run."""
+    s = optim.make_surface("bowl")
+    lrs = np.array([0.05, 0.3, 0.7, 1.2])
+    batch = optim.run(s, optim.make_optimizer("sgd", lr=lrs), s.start, 400, tol=1e-10)
+    assert batch.params.shape == (401, 4, 2)
+    assert list(batch.status) == ["max_steps", "converged", "diverged", "diverged"]
+    for i, lr in enumerate(lrs):
+        one = optim.run(s, optim.make_optimizer("sgd", lr=lr), s.start, 400, tol=1e-10)
+        assert_same(column(batch, i), one)
+        assert batch.stop_step[i] == one.stop_step and batch.message[i] == one.message
+    # stopped trajectories do not move: every row after the stop is NaN
+    for i in range(4):
+        n = batch.valid_length[i]
+        assert np.all(np.isfinite(batch.params[:n, i]))
+        assert np.all(np.isnan(batch.params[n:, i]))
+
+
+def test_deterministic_for_a_seed():
+    s = optim.make_surface("linear")
+    opt = optim.make_optimizer("sgd", lr=0.05)
+    a = optim.run(s, opt, s.start, 80, batch_size=5, seed=7)
+    b = optim.run(s, opt, s.start, 80, batch_size=5, seed=7)
+    c = optim.run(s, opt, s.start, 80, batch_size=5, seed=8)
+    assert_same(a, b)
+    assert not np.array_equal(a.params, c.params)
+    bowl = optim.make_surface("bowl")
+    n1 = optim.run(bowl, opt, bowl.start, 50, noise=1.0, seed=7)
+    n2 = optim.run(bowl, opt, bowl.start, 50, noise=1.0, seed=7)
+    n3 = optim.run(bowl, opt, bowl.start, 50, noise=1.0, seed=9)
+    assert_same(n1, n2)
+    assert not np.array_equal(n1.params, n3.params)
+
+
+def test_minibatch_gradients_average_to_the_full_gradient():
+    s = optim.make_surface("linear")
+    frozen = optim.make_optimizer("sgd", lr=0.0)  # lr 0: every gradient is taken at the start
+    full = s.grad(s.start)
+    for size in (1, 10, 25):
+        epoch = s.n_samples // size
+        t = optim.run(s, frozen, s.start, 2 * epoch, batch_size=size, seed=2)
+        for e in range(2):
+            grads = t.grad[e * epoch : (e + 1) * epoch]
+            np.testing.assert_allclose(grads.mean(axis=0), full, rtol=1e-12, atol=1e-12)
+            assert np.ptp(grads[:, 0]) > 1e-3  # the minibatches really differ
+    # no batch size, or one at least the data size, is full-batch gradient descent
+    for size in (None, 100, 1000):
+        t = optim.run(s, frozen, s.start, 5, batch_size=size)
+        np.testing.assert_allclose(t.grad, np.broadcast_to(full, (5, 2)))
+
+
+def test_gradient_noise_has_the_requested_spread():
+    s = optim.make_surface("bowl")
+    frozen = optim.make_optimizer("sgd", lr=0.0)
+    t = optim.run(s, frozen, s.start, 4000, noise=0.3, seed=0)
+    err = t.grad - s.grad(s.start)
+    assert np.std(err, axis=0) == pytest.approx([0.3, 0.3], rel=0.05)
+    assert np.abs(np.mean(err, axis=0)).max() < 0.03
+
+
+def test_stochastic_gradients_reach_the_minimum_region():
+    s = optim.make_surface("linear")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=0.05), s.start, 2000, batch_size=1)
+    np.testing.assert_allclose(t.params[-1], s.minima[0], atol=0.05)
+
+
+def test_divergence_is_explained_without_warnings():
+    s = optim.make_surface("bowl")  # largest curvature L = 4, so 2/L = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = optim.run(s, optim.make_optimizer("sgd", lr=0.6), s.start, 500)
+    assert str(t.status) == "diverged"
+    k = int(t.stop_step)
+    assert 1 <= k < 500 and int(t.valid_length) == k
+    assert np.all(np.isfinite(t.params[:k])) and np.all(np.isnan(t.params[k:]))
+    assert np.all(np.isfinite(t.loss[:k])) and np.all(np.isnan(t.loss[k:]))
+    # y grows by |1 - 0.6 * 4| = 1.4 per step; the step that blows up passes the 1e6 bound
+    assert t.loss[k - 1] <= 1e6 and 2 * (2 * 1.4**k) ** 2 > 1e6
+    msg = str(t.message)
+    assert msg.startswith(f"diverged at step {k}:")
+    assert "lr 0.6" in msg and "2/L ≈ 0.5" in msg
+    assert t.path().shape == (k, 2)
+
+
+def test_momentum_divergence_names_its_limit():
+    s = optim.make_surface("bowl")
+    t = optim.run(s, optim.make_optimizer("momentum", lr=1.0), s.start, 300)  # limit 0.95
+    assert str(t.status) == "diverged"
+    assert "2(1+μ)/L ≈ 0.95" in str(t.message)
+    ok = optim.run(s, optim.make_optimizer("momentum", lr=0.9), s.start, 300)
+    assert str(ok.status) == "max_steps"
+
+
+def test_a_saddle_diverges_downhill():
+    s = optim.make_surface("saddle")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=0.1), s.start, 1000)
+    assert str(t.status) == "diverged"
+    assert "no minimum" in str(t.message)
+
+
+def test_adaptive_divergence_says_what_grew():
+    s = optim.surface_from_expression("-exp(x) + y^2")
+    opts = [n for n in ("adam", "rmsprop") if n in optim.OPTIMIZERS]
+    for name in opts:
+        t = optim.run(s, optim.make_optimizer(name, lr=0.5), s.start, 3000)
+        assert str(t.status) == "diverged"
+        msg = str(t.message)
+        assert "diverged at step" in msg and "effective learning rate" in msg
+
+
+def test_a_start_outside_the_bound_never_moves():
+    s = optim.make_surface("bowl")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=0.1), np.array([[1e7, 0.0], [1.0, 1.0]]), 20)
+    assert list(t.status) == ["diverged", "max_steps"] and t.valid_length[0] == 0
+    assert np.all(np.isnan(t.params[:, 0])) and "start" in t.message[0]
+
+
+def test_early_stopping():
+    s = optim.make_surface("bowl")
+    opt = optim.make_optimizer("sgd", lr=0.2)
+    tol = 1e-8
+    t = optim.run(s, opt, s.start, 2000, tol=tol)
+    assert str(t.status) == "converged"
+    k = int(t.stop_step)
+    assert k < 2000 and int(t.valid_length) == k + 1
+    dl = np.abs(np.diff(t.loss[: k + 1]))
+    assert np.all(dl[-3:] < tol)
+    # it stops at the first step where the rule holds
+    quiet = dl < tol
+    first = next(j for j in range(2, len(quiet)) if quiet[j - 2 : j + 1].all())
+    assert first + 1 == k
+    assert (
+        str(t.message) == f"converged at step {k}: loss changed by less than tol=1e-08 for 3 steps"
+    )
+    assert np.all(np.isnan(t.params[k + 1 :]))
+    longer = optim.run(s, opt, s.start, 2000, tol=tol, patience=10)
+    assert int(longer.stop_step) > k
+
+
+def test_schedule_sets_the_learning_rate_of_each_step():
+    s = optim.make_surface("bowl")
+    opt = optim.make_optimizer("sgd", lr=0.3)
+    sched = optim.make_schedule("step", step_size=10, gamma=0.5)
+    t = optim.run(s, opt, s.start, 40, schedule=sched)
+    np.testing.assert_allclose(t.lr, 0.3 * sched.factors(40))
+    np.testing.assert_allclose(t.effective_lr, np.broadcast_to(t.lr[:, None], (40, 2)))
+    p = np.array(s.start)
+    for k in range(40):
+        p = p - t.lr[k] * s.grad(p)
+        np.testing.assert_allclose(t.params[k + 1], p, rtol=1e-14)
+    named = optim.run(s, opt, s.start, 40, schedule="cosine")
+    np.testing.assert_allclose(named.lr, 0.3 * optim.make_schedule("cosine").factors(40))
+
+
+def test_hyperparameter_arrays_run_as_a_batch():
+    s = optim.make_surface("booth")
+    lrs = np.geomspace(1e-3, 5e-2, 6)
+    t = optim.run(s, optim.make_optimizer("sgd", lr=lrs), s.start, 60)
+    assert t.params.shape == (61, 6, 2)
+    np.testing.assert_allclose(t.lr, np.broadcast_to(lrs, (60, 6)))
+    final = t.loss[-1]
+    assert np.all(np.diff(final) < 0)  # larger (stable) steps get further in 60 steps
+
+
+def test_distance_to_minimum():
+    s = optim.make_surface("bowl")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=0.1), s.start, 100)
+    d = t.distance_to_minimum()
+    np.testing.assert_allclose(d, np.linalg.norm(t.params, axis=-1))
+    assert d[-1] < d[0]
+    saddle = optim.make_surface("saddle")
+    assert np.all(
+        np.isnan(
+            optim.run(saddle, optim.make_optimizer("sgd"), saddle.start, 5).distance_to_minimum()
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"steps": -1}, "steps"),
+        ({"start": np.zeros(3)}, "start"),
+        ({"start": np.zeros((2, 2, 2))}, "start"),
+        ({"patience": 0}, "patience"),
+        ({"noise": -1.0}, "noise"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"bound": 0.0}, "bound"),
+        ({"schedule": "nope"}, "unknown schedule"),
+    ],
+)
+def test_bad_arguments(kw, match):
+    s = optim.make_surface("bowl")
+    args = {"start": s.start, "steps": 10} | kw
+    with pytest.raises(ValueError, match=match):
+        optim.run(s, optim.make_optimizer("sgd"), args.pop("start"), args.pop("steps"), **args)
+
+
+def test_zero_steps():
+    s = optim.make_surface("bowl")
+    t = optim.run(s, optim.make_optimizer("sgd"), s.start, 0)
+    assert t.params.shape == (1, 2) and t.grad.shape == (0, 2) and str(t.status) == "max_steps"
+
+
+def test_one_step_costs_microseconds():
+    """Generous bound (the benchmark has the real one): 2000 steps well under a second."""
+    s = optim.make_surface("rosenbrock")
+    opt = optim.make_optimizer("momentum", lr=1e-4)
+    optim.run(s, opt, s.start, 10)
+    best = min(_timed(lambda: optim.run(s, opt, s.start, 2000)) for _ in range(3))
+    assert best / 2000 < 100e-6
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
