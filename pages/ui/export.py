@@ -1,0 +1,302 @@
+"""PNG and CSV export of what the Playground shows.
+
+PNG goes through kaleido 1.x, which drives a Chromium over the DevTools protocol.
+Starting that browser takes seconds, so one renderer stays alive for the whole
+process: a kaleido instance opened once on an event loop of its own, in a daemon
+thread. Calls are serialized by a lock, because kaleido mixes up the images of
+concurrent callers. Nothing here ever downloads a browser: without a Chromium the
+export says so (``ExportUnavailable``) and the chart's own camera button still works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import copy
+import csv
+import io
+import os
+import shutil
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .figures import relayout_header
+
+_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+_START_TIMEOUT_S = 60.0
+_RENDER_TIMEOUT_S = 90.0
+
+CSV_COLUMNS = (
+    "optimizer",
+    "step",
+    "x",
+    "y",
+    "loss",
+    "grad_x",
+    "grad_y",
+    "eff_lr_x",
+    "eff_lr_y",
+    "lr",
+    "status",
+)
+
+
+class ExportUnavailable(RuntimeError):
+    """PNG export cannot run here; the message says why in plain words."""
+
+
+def _is_exe(path: str | None) -> bool:
+    return bool(path) and os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def chromium_path() -> str | None:
+    """The Chromium to render with: ``$CHROMIUM_PATH``, then the usual places, else None."""
+    env = os.environ.get("CHROMIUM_PATH")
+    if _is_exe(env):
+        return env
+    for path in _CANDIDATES:
+        if _is_exe(path):
+            return path
+    for name in _NAMES:
+        found = shutil.which(name)
+        if _is_exe(found):
+            return found
+    return None
+
+
+def export_available() -> bool:
+    """True when a Chromium exists and kaleido can be imported."""
+    if chromium_path() is None:
+        return False
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Renderer:
+    """One kaleido browser on a private event loop, living in a daemon thread."""
+
+    def __init__(self, browser: str) -> None:
+        import kaleido
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="png-export", daemon=True
+        )
+        self._thread.start()
+
+        async def open_kaleido() -> Any:
+            # mathjax=False: our figures carry no LaTeX, and it would load from a CDN.
+            k = kaleido.Kaleido(n=1, timeout=_RENDER_TIMEOUT_S, mathjax=False, path=browser)
+            await k.open()
+            return k
+
+        try:
+            self._kaleido = self._call(open_kaleido(), _START_TIMEOUT_S)
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    def _call(self, coroutine: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def render(self, fig: dict, width: int, height: int) -> bytes:
+        opts = dict(format="png", width=width, height=height, scale=1)
+        return self._call(self._kaleido.calc_fig(fig, opts=opts), _RENDER_TIMEOUT_S)
+
+    def close(self) -> None:
+        # closing a crashed browser is best effort
+        with contextlib.suppress(Exception):
+            self._call(self._kaleido.close(), 20.0)
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5.0)
+
+
+_lock = threading.Lock()
+_renderer: _Renderer | None = None
+
+
+def _get_renderer() -> _Renderer:
+    global _renderer
+    if _renderer is None:
+        browser = chromium_path()
+        if browser is None:
+            raise ExportUnavailable(
+                "PNG export needs Chromium, and none was found. Install the 'chromium' "
+                "package or set CHROMIUM_PATH to a Chromium or Chrome executable."
+            )
+        try:
+            _renderer = _Renderer(browser)
+        except ImportError as err:
+            raise ExportUnavailable("PNG export needs the 'kaleido' package.") from err
+        except Exception as err:
+            raise ExportUnavailable(f"Could not start Chromium for PNG export: {err}") from err
+    return _renderer
+
+
+def shutdown() -> None:
+    """Close the export browser (also done automatically at exit)."""
+    global _renderer
+    with _lock:
+        if _renderer is not None:
+            _renderer.close()
+            _renderer = None
+
+
+atexit.register(shutdown)
+
+
+def png_bytes(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> bytes:
+    """A classroom-ready PNG of ``fig`` (restyled copy: large fonts, legend, no controls).
+
+    Raises :class:`ExportUnavailable` when no Chromium can render it.
+    """
+    spec = classroom_copy(fig, width=width, height=height)
+    global _renderer
+    with _lock:
+        renderer = _get_renderer()
+        try:
+            return renderer.render(spec, width, height)
+        except Exception:
+            # A browser that crashed or hung is replaced once; a second failure is reported.
+            renderer.close()
+            _renderer = None
+        try:
+            return _get_renderer().render(spec, width, height)
+        except ExportUnavailable:
+            raise
+        except Exception as err:
+            raise ExportUnavailable(f"PNG export failed: {err}") from err
+
+
+def _at_least(d: dict, key: str, size: float) -> None:
+    font = d.setdefault(key, {})
+    font["size"] = max(font.get("size") or 0, size)
+
+
+def classroom_copy(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> dict:
+    """A restyled copy of ``fig`` as a dict, for a projector: fonts of 18 px and more,
+    a legend, room in the margins; the animation controls are dropped (a PNG cannot
+    play). The figure itself is left untouched."""
+    spec = copy.deepcopy(fig.to_dict())
+    spec.pop("frames", None)
+    layout = spec.setdefault("layout", {})
+    layout.pop("updatemenus", None)
+    layout.pop("sliders", None)
+    _at_least(layout, "font", 20)
+    title = layout.setdefault("title", {})
+    if isinstance(title, dict):
+        _at_least(title, "font", 28)
+        if isinstance(title.get("subtitle"), dict):
+            _at_least(title["subtitle"], "font", 20)
+    _at_least(layout.setdefault("legend", {}), "font", 20)
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+            _at_least(axis, "tickfont", 18)
+            if isinstance(axis.get("title"), dict):
+                _at_least(axis["title"], "font", 22)
+        if key.startswith("scene") and isinstance(axis, dict):
+            for sub in ("xaxis", "yaxis", "zaxis"):
+                ax = axis.setdefault(sub, {})
+                _at_least(ax, "tickfont", 16)
+                if isinstance(ax.get("title"), dict):
+                    _at_least(ax["title"], "font", 20)
+    for note in layout.get("annotations", []) or []:
+        _at_least(note, "font", 22)
+    for trace in spec.get("data", []):
+        if trace.get("showlegend") is not False and trace.get("type") != "surface":
+            layout["showlegend"] = True
+        colorbar = (trace.get("marker") or {}).get("colorbar") or trace.get("colorbar")
+        if isinstance(colorbar, dict):
+            _at_least(colorbar, "tickfont", 18)
+            if isinstance(colorbar.get("title"), dict):
+                _at_least(colorbar["title"], "font", 20)
+    margin = layout.setdefault("margin", {})
+    for side, least in (("l", 90), ("r", 40), ("t", 120), ("b", 90)):
+        margin[side] = max(margin.get(side, 0) or 0, least)
+    # title and legend pinned in pixels by the figure builder: redo them at this size
+    relayout_header(layout, layout["title"]["font"]["size"], layout["font"]["size"], height)
+    if "images" in layout:
+        _center_contour(spec, margin, height, width)
+    return spec
+
+
+def _center_contour(spec: dict, margin: dict, height: int, width: int = 1600) -> None:
+    """Centre an equal-aspect contour plot and put its colour bar right beside it."""
+    layout = spec["layout"]
+    margin["b"] = 90  # a static picture needs no room for the animation controls
+    for axis in ("xaxis", "yaxis"):
+        layout.get(axis, {}).pop("constraintoward", None)
+    xr = layout.get("xaxis", {}).get("range")
+    yr = layout.get("yaxis", {}).get("range")
+    if not (xr and yr and layout.get("yaxis", {}).get("scaleanchor")):
+        return
+    plot_h = height - margin["t"] - margin["b"]
+    plot_w = plot_h * (xr[1] - xr[0]) / (yr[1] - yr[0])
+    area_w = width - margin["l"] - margin["r"]
+    right_edge = 0.5 + min(plot_w / area_w, 1.0) / 2
+    for trace in spec["data"]:
+        bar = (trace.get("marker") or {}).get("colorbar")
+        if isinstance(bar, dict):
+            bar["x"] = right_edge + 0.015
+
+
+# -- CSV ---------------------------------------------------------------------------------
+
+
+def _row_value(v: float) -> str:
+    return repr(float(v)) if np.isfinite(v) else ""
+
+
+def trajectories_csv(series: Iterable[Any]) -> bytes:
+    """Every shown trajectory as CSV, one row per valid step (UTF-8, header first).
+
+    Columns: ``optimizer, step, x, y, loss, grad_x, grad_y, eff_lr_x, eff_lr_y, lr,
+    status``. Row ``step`` holds the parameters after that step; the gradient,
+    effective learning rate and learning rate are those of the step that led there
+    (empty on step 0). ``status`` is the run's outcome (``max_steps``,
+    ``converged`` or ``diverged``), repeated on each of its rows.
+    """
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\n")
+    out.writerow(CSV_COLUMNS)
+    for s in series:
+        traj = s.traj
+        params = np.asarray(traj.params, dtype=np.float64)
+        finite = np.isfinite(params).all(axis=-1)
+        bad = np.nonzero(~finite)[0]
+        n = int(bad[0]) if bad.size else len(params)
+        loss = np.asarray(traj.loss, dtype=np.float64)
+        grad = np.asarray(traj.grad, dtype=np.float64)
+        elr = np.asarray(traj.effective_lr, dtype=np.float64)
+        lr = np.asarray(traj.lr, dtype=np.float64)
+        status = str(np.asarray(traj.status).reshape(-1)[0])
+        for t in range(n):
+            if t == 0:
+                per_step = ["", "", "", "", ""]
+            else:
+                g, e = grad[t - 1], elr[t - 1]
+                per_step = [_row_value(v) for v in (g[0], g[1], e[0], e[1], lr[t - 1])]
+            out.writerow(
+                [
+                    s.label,
+                    t,
+                    _row_value(params[t, 0]),
+                    _row_value(params[t, 1]),
+                    _row_value(loss[t]),
+                    *per_step,
+                    status,
+                ]
+            )
+    return buf.getvalue().encode("utf-8")
