@@ -82,8 +82,6 @@ class _Builder:
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"formula nested too deeply (more than {MAX_DEPTH} levels)")
-        if isinstance(node, ast.Expression):
-            return self.build(node.body, depth)
         if isinstance(node, ast.Constant):
             return self.constant(node)
         if isinstance(node, ast.Name):
@@ -154,7 +152,7 @@ class _Builder:
 def _as_float(e: sp.Expr) -> float | None:
     """A constant's value in double precision, or None (complex, infinite, undefined).
 
-    NumPy rather than SymPy's evalf: a tower like exp(exp(exp(9))) just overflows
+    NumPy rather than SymPy's arbitrary precision: a tower like exp(exp(exp(9))) just overflows
     to inf instead of being computed to arbitrary precision.
     """
     try:
@@ -201,6 +199,8 @@ def parse_formula(text: str) -> sp.Expr:
         raise ValueError(f"formula too long: {len(text)} characters (at most {MAX_LENGTH})")
     if not text.strip():
         raise ValueError("the formula is empty")
+    if "\n" in text.strip() or "\r" in text.strip():
+        raise ValueError("the formula must fit on one line")
     # '^' is power here; columns[i] maps a position in the rewritten text back to the user's
     source, columns = [], []
     for i, ch in enumerate(text):
@@ -210,7 +210,7 @@ def parse_formula(text: str) -> sp.Expr:
     source_text = "".join(source)
     columns.append(len(text))
     try:
-        tree = ast.parse(source_text.strip(), mode="eval")
+        module = ast.parse(source_text.strip())
     except SyntaxError as err:
         offset = len(source_text) - len(source_text.lstrip())
         col = (err.offset or 1) - 1 + offset
@@ -221,6 +221,15 @@ def parse_formula(text: str) -> sp.Expr:
         raise ValueError("the formula is nested too deeply to read") from None
     strip_offset = len(source_text) - len(source_text.lstrip())
     columns = columns[strip_offset:]
+    # a formula is a module holding exactly one expression statement
+    if len(module.body) != 1:
+        second = module.body[1] if len(module.body) > 1 else module
+        col = columns[min(getattr(second, "col_offset", 0), len(columns) - 1)] + 1
+        raise ValueError(f"syntax error at column {col}: write a single formula")
+    if not isinstance(module.body[0], ast.Expr):
+        kind = type(module.body[0]).__name__.lower()
+        raise ValueError(f"syntax error at column 1: a formula, not a statement ({kind})")
+    tree = module.body[0].value
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ValueError(f"formula too complex: {nodes} syntax nodes (at most {MAX_NODES})")
@@ -280,7 +289,6 @@ def _surface(text: str) -> Surface:
                 f"instead of sqrt(x)"
             )
     surface.minima = _estimate_minima(surface, pts, f)
-    surface.params = {"formula": text.strip()}
     return surface
 
 

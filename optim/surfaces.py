@@ -12,7 +12,7 @@ Two kinds of surface:
   two weights ``(a, b)`` over a fixed data set. They keep the data, so that a run
   can use minibatch gradients; the full-batch formula is the per-sample formula
   expanded as a polynomial in ``(a, b)`` and averaged over the data, which is
-  exact and as cheap to evaluate as any analytic surface.
+  exact and as cheap to compute as any analytic surface.
 
 Points have shape ``(..., 2)``; ``loss`` returns ``(...)`` and ``grad`` returns
 ``(..., 2)``, whatever the leading (batch) shape.
@@ -35,6 +35,7 @@ import numpy as np
 import sympy as sp
 
 X, Y = sp.symbols("x y", real=True)
+HESSIAN_OPS = 150  # above this many operations in the gradient, differentiate numerically
 A, B = sp.symbols("a b", real=True)
 XI, YI = sp.symbols("x_i y_i", real=True)
 
@@ -81,10 +82,19 @@ def compile_expression(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (
 
 
 @functools.lru_cache(maxsize=256)
-def compile_hessian(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (X, Y)) -> Callable:
-    """``(u, v) -> [f_uu, f_uv, f_vv]``; separate because only diagnostics need it."""
+def compile_hessian(
+    expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (X, Y)
+) -> Callable | None:
+    """``(u, v) -> [f_uu, f_uv, f_vv]``; separate because only diagnostics need it.
+
+    ``None`` when the gradient is already large (a long typed formula): its
+    symbolic second derivatives could take SymPy seconds, so the Hessian is then
+    taken by central differences of the exact gradient instead.
+    """
     u, v = variables
     gu, gv = compile_expression(expr, variables).gradient
+    if sp.count_ops(gu) + sp.count_ops(gv) > HESSIAN_OPS:
+        return None
     second = [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)]
     # abs() has a kink: its second derivative is a Dirac delta, zero almost everywhere
     second = [h.replace(sp.DiracDelta, lambda *args: sp.S.Zero) for h in second]
@@ -189,14 +199,29 @@ class Surface:
     def hessian(self, p: Any) -> np.ndarray:
         """Hessian at points ``(..., 2)`` -> ``(..., 2, 2)``."""
         p = _as_points(p)
+        fn = compile_hessian(self.expr, self.symbols)
+        if fn is None:
+            return self._hessian_by_differences(p)
         with np.errstate(all="ignore"):
-            huu, huv, hvv = compile_hessian(self.expr, self.symbols)(p[..., 0], p[..., 1])
+            huu, huv, hvv = fn(p[..., 0], p[..., 1])
             h = np.empty(p.shape + (2,), dtype=np.float64)
             h[..., 0, 0] = huu
             h[..., 0, 1] = huv
             h[..., 1, 0] = huv
             h[..., 1, 1] = hvv
         return h
+
+    def _hessian_by_differences(self, p: np.ndarray) -> np.ndarray:
+        step = 1e-5 * (1.0 + np.abs(p))
+        cols = []
+        with np.errstate(all="ignore"):
+            for k in range(2):
+                e = np.zeros(p.shape)
+                e[..., k] = step[..., k]
+                diff = self.value_and_grad(p + e)[1] - self.value_and_grad(p - e)[1]
+                cols.append(diff / (2 * step[..., k, None]))
+            h = np.stack(cols, axis=-1)
+            return 0.5 * (h + np.swapaxes(h, -1, -2))  # symmetric, like the exact one
 
     def max_curvature(self, p: Any) -> np.ndarray:
         """Largest Hessian eigenvalue at each point, ``L`` in the step-size limit ``2/L``."""
@@ -261,9 +286,15 @@ class DataSurface(Surface):
     def sample_loss(self, p: Any) -> np.ndarray:
         """Loss of every sample at points ``(..., 2)`` -> ``(..., n)``."""
         p = _as_points(p)
-        fn = sp.lambdify((A, B, XI, YI), self.sample_expr, "numpy")
-        out = fn(p[..., 0, None], p[..., 1, None], self.xs, self.ys)
+        fn = _compile_sample_loss(self.sample_expr)
+        with np.errstate(all="ignore"):
+            out = fn(p[..., 0, None], p[..., 1, None], self.xs, self.ys)
         return np.broadcast_to(out, p.shape[:-1] + (self.n_samples,)).astype(np.float64)
+
+
+@functools.lru_cache(maxsize=16)
+def _compile_sample_loss(sample_expr: sp.Expr) -> Callable:
+    return sp.lambdify((A, B, XI, YI), sample_expr, "numpy")
 
 
 @functools.lru_cache(maxsize=16)
