@@ -1093,9 +1093,12 @@ def effective_lr_figure(
     *,
     title: str = "",
     classroom: bool = False,
-    variables: tuple[str, str] = ("x", "y"),
+    variables: tuple[str, str] | None = None,
 ) -> go.Figure:
-    """Per-coordinate effective learning rate against step: one panel per parameter, log y."""
+    """Per-coordinate effective learning rate against step: one panel per parameter, log y.
+
+    Panels are named after the surface's variables (taken from the runs when not given).
+    """
     f = _fonts(classroom)
     traces: list[dict] = []
     for s in series:
@@ -1120,7 +1123,10 @@ def effective_lr_figure(
                     hovertemplate="%{y:.3g}",
                 )
             )
-    vx, vy = variables
+    if variables is None:
+        surface = getattr(series[0].traj, "surface", None) if series else None
+        variables = tuple(getattr(surface, "variables", ("x", "y")))
+    vx, vy = variables[:2]
     layout = _two_panel_layout(
         title or "Effective learning rate per coordinate",
         f,
