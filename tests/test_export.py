@@ -1,0 +1,177 @@
+"""PNG and CSV export: what a teacher downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import struct
+import threading
+
+import numpy as np
+import pytest
+
+import optim
+from pages.ui import export, figures
+from pages.ui.figures import PALETTE, Series
+
+
+@pytest.fixture(scope="module")
+def runs():
+    s = optim.make_surface("bowl")
+    out = []
+    for i, (name, lr) in enumerate((("adam", 0.1), ("sgd", 1.2), ("momentum", 0.05))):
+        traj = optim.run(s, optim.make_optimizer(name, lr=lr), s.start, 80)
+        out.append(Series(f"{optim.OPTIMIZERS[name].label}  lr={lr}", PALETTE[i], traj))
+    return s, out
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+# -- CSV -------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+
+def test_csv_columns_and_one_row_per_valid_step(runs):
+    _, series = runs
+    data = export.trajectories_csv(series)
+    header = data.decode("utf-8").splitlines()[0].split(",")
+    assert header == [
+        "optimizer",
+        "step",
+        "x",
+        "y",
+        "loss",
+        "grad_x",
+        "grad_y",
+        "eff_lr_x",
+        "eff_lr_y",
+        "lr",
+        "status",
+    ]
+    rows = read_csv(data)
+    for ser in series:
+        mine = [r for r in rows if r["optimizer"] == ser.label]
+        assert len(mine) == int(ser.traj.valid_length)
+        assert [int(r["step"]) for r in mine] == list(range(len(mine)))
+        assert {r["status"] for r in mine} == {str(ser.traj.status)}
+
+
+def test_csv_values_are_the_trajectory(runs):
+    _, series = runs
+    rows = read_csv(export.trajectories_csv(series))
+    for ser in series:
+        t = ser.traj
+        mine = [r for r in rows if r["optimizer"] == ser.label]
+        xy = np.array([[float(r["x"]), float(r["y"])] for r in mine])
+        assert np.array_equal(xy, t.params[: len(mine)])  # exact: full precision
+        assert np.array_equal([float(r["loss"]) for r in mine], t.loss[: len(mine)])
+        # step 0 is the start: nothing was applied yet
+        assert all(mine[0][k] == "" for k in ("grad_x", "grad_y", "eff_lr_x", "eff_lr_y", "lr"))
+        for r in mine[1:]:
+            k = int(r["step"]) - 1
+            assert float(r["grad_x"]) == t.grad[k, 0] and float(r["grad_y"]) == t.grad[k, 1]
+            assert float(r["eff_lr_x"]) == t.effective_lr[k, 0]
+            assert float(r["lr"]) == t.lr[k]
+
+
+def test_csv_of_a_diverged_run_stops_at_its_last_valid_row(runs):
+    _, series = runs
+    diverged = series[1]
+    assert str(diverged.traj.status) == "diverged"
+    rows = read_csv(export.trajectories_csv([diverged]))
+    assert len(rows) == int(diverged.traj.valid_length) < len(diverged.traj.params)
+    assert all(r["x"] and r["y"] for r in rows)  # no empty coordinates
+
+
+# -- browser lookup and failure ---------------------------------------------------------
+
+
+def test_chromium_path_prefers_the_environment_variable(tmp_path, monkeypatch):
+    fake = tmp_path / "my-chromium"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CHROMIUM_PATH", str(fake))
+    assert export.chromium_path() == str(fake)
+
+
+def test_no_chromium_means_a_plain_export_unavailable(runs, monkeypatch):
+    monkeypatch.setattr(export, "chromium_path", lambda: None)
+    monkeypatch.setattr(export, "_renderer", None)
+    assert not export.export_available()
+    with pytest.raises(export.ExportUnavailable, match="Chromium"):
+        export.png_bytes(figures.loss_figure(runs[1]))
+
+
+def test_classroom_copy_enlarges_fonts_and_leaves_the_figure_alone(runs):
+    s, series = runs
+    fig = figures.contour_figure(s, series, grid=figures.surface_grid(s, n=40))
+    before = fig.to_json()
+    spec = export.classroom_copy(fig)
+    assert fig.to_json() == before
+    lay = spec["layout"]
+    assert lay["font"]["size"] >= 18 and lay["title"]["font"]["size"] >= 24
+    assert lay["legend"]["font"]["size"] >= 18 and lay["showlegend"]
+    assert lay["xaxis"]["tickfont"]["size"] >= 18
+    assert "frames" not in spec and "sliders" not in lay and "updatemenus" not in lay
+
+
+# -- real PNGs (one Chromium, serialized with the other browser users) ------------------
+
+needs_chromium = pytest.mark.skipif(
+    not export.export_available(), reason="PNG export needs a Chromium"
+)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_png_has_the_promised_size(runs):
+    s, series = runs
+    fig = figures.contour_figure(
+        s, series, grid=figures.surface_grid(s, n=60), upto_step=40, animate=False
+    )
+    assert png_size(export.png_bytes(fig)) == (1600, 1000)
+    assert png_size(export.png_bytes(figures.loss_figure(series), width=1700, height=900)) == (
+        1700,
+        900,
+    )
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_concurrent_exports_each_get_their_own_image(runs):
+    _, series = runs
+    sizes = [(1600, 1000), (1650, 900), (1700, 1100)]
+    got: dict[int, tuple[int, int]] = {}
+
+    def work(i: int) -> None:
+        w, h = sizes[i]
+        got[i] = png_size(export.png_bytes(figures.effective_lr_figure(series), width=w, height=h))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(sizes))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert got == dict(enumerate(sizes))
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_broken_browser_path_is_reported_not_hung(runs, tmp_path, monkeypatch):
+    fake = tmp_path / "not-a-browser"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    export.shutdown()
+    monkeypatch.setattr(export, "chromium_path", lambda: os.fspath(fake))
+    with pytest.raises(export.ExportUnavailable):
+        export.png_bytes(figures.loss_figure(runs[1]))
+    monkeypatch.undo()
+    export.shutdown()
