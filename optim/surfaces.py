@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
 X, Y = sp.symbols("x y", real=True)
 HESSIAN_OPS = 150  # above this many operations in the gradient, differentiate numerically
@@ -57,6 +58,36 @@ def display_latex(expr: sp.Expr, digits: int = 4) -> str:
 # -- compilation ---------------------------------------------------------------------
 
 
+class _Printer(NumPyPrinter):
+    """NumPy code whose powers give the same bits for a single point and for an array.
+
+    ``x**3`` on a NumPy scalar calls the C library's ``pow``, while on an array
+    NumPy may use a SIMD kernel (and ``x**2`` becomes ``x*x``): the last bit can
+    differ, so a batch of trajectories would drift apart from the same runs made
+    one by one. Small integer powers are written as products and every other
+    power as a ``numpy.power`` call, which takes the same path for both.
+    """
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return repr(float(expr))  # every bit of the double, not 15 digits
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exp = expr.as_base_exp()
+        if exp.is_Integer and 1 <= abs(int(exp)) <= 4:
+            b = f"({self._print(base)})"
+            prod = "*".join([b] * abs(int(exp)))
+            return f"({prod})" if exp > 0 else f"(1/({prod}))"
+        if exp in (sp.S.Half, -sp.S.Half):
+            return super()._print_Pow(expr, rational=rational)  # numpy.sqrt
+        b = repr(float(base)) if base.is_Number else self._print(base)
+        return f"{self._module_format('numpy.power')}({b}, {self._print(exp)})"
+
+
+def lambdify(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) -> Callable:
+    """``sympy.lambdify`` to NumPy with the bit-stable power printer."""
+    return sp.lambdify(args, exprs, "numpy", printer=_Printer, cse=cse)
+
+
 @dataclass(frozen=True)
 class Compiled:
     """Lambdified pieces of one expression (all take the two coordinates)."""
@@ -75,8 +106,8 @@ def compile_expression(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (
     gu, gv = sp.diff(expr, u), sp.diff(expr, v)
     # cse shares subexpressions between the value and its derivatives: fewer NumPy calls
     return Compiled(
-        value=sp.lambdify((u, v), expr, "numpy"),
-        value_and_grad=sp.lambdify((u, v), [expr, gu, gv], "numpy", cse=True),
+        value=lambdify((u, v), expr),
+        value_and_grad=lambdify((u, v), [expr, gu, gv], cse=True),
         gradient=(gu, gv),
     )
 
@@ -98,7 +129,7 @@ def compile_hessian(
     second = [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)]
     # abs() has a kink: its second derivative is a Dirac delta, zero almost everywhere
     second = [h.replace(sp.DiracDelta, lambda *args: sp.S.Zero) for h in second]
-    return sp.lambdify((u, v), second, "numpy", cse=True)
+    return lambdify((u, v), second, cse=True)
 
 
 def _as_points(p: Any) -> np.ndarray:
@@ -294,13 +325,13 @@ class DataSurface(Surface):
 
 @functools.lru_cache(maxsize=16)
 def _compile_sample_loss(sample_expr: sp.Expr) -> Callable:
-    return sp.lambdify((A, B, XI, YI), sample_expr, "numpy")
+    return lambdify((A, B, XI, YI), sample_expr)
 
 
 @functools.lru_cache(maxsize=16)
 def _compile_samples(sample_expr: sp.Expr) -> Callable:
     grads = [sp.diff(sample_expr, w) for w in (A, B)]
-    return sp.lambdify((A, B, XI, YI), grads, "numpy", cse=True)
+    return lambdify((A, B, XI, YI), grads, cse=True)
 
 
 def _batch_mean(sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray) -> sp.Expr:
@@ -314,7 +345,7 @@ def _batch_mean(sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray) -> sp.Expr
     poly = sp.Poly(sp.expand(sample_expr), A, B)
     total = sp.Integer(0)
     for (i, j), coeff in poly.terms():
-        values = sp.lambdify((XI, YI), coeff, "numpy")(xs, ys)
+        values = lambdify((XI, YI), coeff)(xs, ys)
         mean = float(np.mean(np.broadcast_to(values, xs.shape)))
         total += sp.Float(mean) * A**i * B**j
     if poly.total_degree() != 2:
@@ -324,7 +355,7 @@ def _batch_mean(sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray) -> sp.Expr
     if abs(np.linalg.det(hess)) <= 1e-12 * np.abs(hess).max() ** 2:
         return total
     wa, wb = -np.linalg.solve(hess, g0)
-    per_sample = sp.lambdify((A, B, XI, YI), sample_expr, "numpy")(wa, wb, xs, ys)
+    per_sample = lambdify((A, B, XI, YI), sample_expr)(wa, wb, xs, ys)
     residual = float(np.mean(per_sample))
     u, v = A - sp.Float(wa), B - sp.Float(wb)
     h = [[sp.Float(hess[i, j] / 2) for j in range(2)] for i in range(2)]

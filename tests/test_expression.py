@@ -37,6 +37,8 @@ VALID = [
     ("pi*x^2 + e*y^2", lambda x, y: np.pi * x**2 + np.e * y**2),
     ("e^(x/3) + y^2", lambda x, y: np.exp(x / 3) + y**2),
     ("x / (1 + y^2)", lambda x, y: x / (1 + y**2)),
+    ("x / (2 + y^2)^2 - y/(1 + x^2)^3", lambda x, y: x / (2 + y**2) ** 2 - y / (1 + x**2) ** 3),
+    ("x^7/1000 + (x^2 + 1)^-4 * y^3", lambda x, y: x**7 / 1000 + (x**2 + 1) ** -4.0 * y**3),
     ("2^x + 3^y", lambda x, y: 2.0**x + 3.0**y),
     ("(x^2 + 1)^0.5 * y", lambda x, y: (x**2 + 1) ** 0.5 * y),
     ("  x + y  ", lambda x, y: x + y),

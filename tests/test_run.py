@@ -304,3 +304,18 @@ def _timed(fn):
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_every_optimizer_batches_with_stops_like_solo_runs(name):
+    """Trajectories stop at different steps (small bound on the saddle); the others carry on."""
+    s = optim.make_surface("saddle")
+    starts = np.array([[-1.8, 0.01], [0.5, 1.0], [1.0, -0.2]])
+    opt = optim.make_optimizer(name, lr=5.0 if name == "adadelta" else 0.05)  # its lr is a scale
+    kw = {"bound": 4.0, "tol": 1e-12}
+    batch = optim.run(s, opt, starts, 150, **kw)
+    assert len(set(batch.stop_step.tolist())) > 1
+    for i, st in enumerate(starts):
+        one = optim.run(s, opt, st, 150, **kw)
+        assert_same(column(batch, i), one)
+        assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
