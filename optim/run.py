@@ -231,8 +231,11 @@ def run(
                 ok = abs(f_new) <= bound and abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
                 ok_all = bool(ok)
             else:
-                ok = (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
-                ok_all = bool(ok.all())
+                # two reductions first (NaN propagates through max); details only on failure
+                ok_all = bool(np.abs(p_new).max(initial=0.0) <= bound) and bool(
+                    np.abs(f_new).max(initial=0.0) <= bound
+                )
+                ok = ok_all or (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
             if everyone and ok_all:
                 hist_g[t - 1] = g
                 hist_e[t - 1] = eff
