@@ -121,6 +121,9 @@ class _Builder:
             return CONSTANTS[node.id]
         if node.id in FUNCTIONS:
             raise self.fail(node, f"{node.id} is a function: write {node.id}(...)")
+        if len(node.id) > 1 and set(node.id) <= set(VARIABLES):
+            product = "*".join(node.id)
+            raise self.fail(node, f"unknown name {node.id!r}", f"for a product write {product}")
         raise self.fail(node, f"unknown name {node.id!r}", f"use {_ALLOWED}")
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
@@ -216,6 +219,8 @@ def parse_formula(text: str) -> sp.Expr:
         col = (err.offset or 1) - 1 + offset
         col = columns[min(max(col, 0), len(columns) - 1)] + 1
         reason = (err.msg or "invalid syntax").split("(")[0].strip()
+        if "decimal literal" in reason:  # Python's words for "2x"
+            reason += " (put * between a number and a name, e.g. 2*x)"
         raise ValueError(f"syntax error at column {col}: {reason}") from None
     except (RecursionError, MemoryError, ValueError):
         raise ValueError("the formula is nested too deeply to read") from None

@@ -116,7 +116,11 @@ REJECT = [
     ("1j * x", "imaginary number"),
     ("True * x", "bool is not allowed"),
     ("x + ", "syntax error at column"),
-    ("2x + y", "syntax error at column"),
+    (
+        "2x + y",
+        "syntax error at column 1: invalid decimal literal (put * between a number and a name, e.g. 2*x)",
+    ),
+    ("xy + 1", "unknown name 'xy' at column 1 (for a product write x*y)"),
     ("x = 1", "syntax error at column 1: a formula, not a statement"),
     ("import os", "not a statement (import)"),
     ("x\n+ y", "one line"),
