@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import optim
 
@@ -80,8 +82,8 @@ def test_batch_equals_loop(surface, kw):
     starts = np.stack([rng.uniform(x0, x1, 5), rng.uniform(y0, y1, 5)], axis=-1)
     opt = optim.make_optimizer("momentum", lr=0.002)
     batch = optim.run(s, opt, starts, 120, **kw)
-    for i, st in enumerate(starts):
-        one = optim.run(s, opt, st, 120, **kw)
+    for i, p0 in enumerate(starts):
+        one = optim.run(s, opt, p0, 120, **kw)
         assert_same(column(batch, i), one)
         assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
         assert batch.message[i] == one.message
@@ -315,7 +317,22 @@ def test_every_optimizer_batches_with_stops_like_solo_runs(name):
     kw = {"bound": 4.0, "tol": 1e-12}
     batch = optim.run(s, opt, starts, 150, **kw)
     assert len(set(batch.stop_step.tolist())) > 1
-    for i, st in enumerate(starts):
-        one = optim.run(s, opt, st, 150, **kw)
+    for i, p0 in enumerate(starts):
+        one = optim.run(s, opt, p0, 150, **kw)
         assert_same(column(batch, i), one)
         assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    lr=st.one_of(st.floats(0.005, 0.48), st.floats(0.52, 1.5)),
+    y0=st.floats(0.1, 3.0),
+)
+def test_sgd_on_the_bowl_diverges_exactly_above_two_over_l(lr, y0):
+    """The theory the divergence message quotes: on the bowl, L = 4, so the limit is 0.5."""
+    s = optim.make_surface("bowl")
+    t = optim.run(s, optim.make_optimizer("sgd", lr=lr), np.array([-5.0, y0]), 2000)
+    if lr > 0.5:
+        assert str(t.status) == "diverged" and "2/L ≈ 0.5" in str(t.message)
+    else:
+        assert str(t.status) == "max_steps" and t.loss[-1] <= t.loss[0]
