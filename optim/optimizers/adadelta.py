@@ -123,4 +123,4 @@ u_t &\leftarrow \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\
         return params - lr * delta, AdadeltaState(state.count + 1, v, u, ratio)
 
     def effective_lr(self, state, lr=None):
-        return self._fill(self._lr(lr) * state.ratio, state.ratio)
+        return self._fill(self._lr(lr) * state.ratio, state.ratio, fresh=True)

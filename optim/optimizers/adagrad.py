@@ -127,5 +127,7 @@ s_t &\leftarrow s_{t-1} + g_t^2 \\
         if state.count == 0:
             return self._fill(lr, state.sum)
         return self._fill(
-            self._clr(lr, state.count) / (np.sqrt(state.sum) + self._h["eps"]), state.sum
+            self._clr(lr, state.count) / (np.sqrt(state.sum) + self._h["eps"]),
+            state.sum,
+            fresh=True,
         )

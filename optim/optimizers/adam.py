@@ -127,7 +127,10 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
 
     def _denom(self, v: np.ndarray, count: int) -> np.ndarray:
         """``sqrt(v_hat) + eps`` written as torch does: ``sqrt(v) / sqrt(1 - beta2^t) + eps``."""
-        return np.sqrt(v) / sqrt(bias_correction(self._h["betas"][1], count)) + self._h["eps"]
+        denom = np.sqrt(v)
+        denom /= sqrt(bias_correction(self._h["betas"][1], count))
+        denom += self._h["eps"]
+        return denom
 
     def step(self, params, grad, state, lr=None):
         h = self._h
@@ -141,7 +144,9 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         v = ema_sq(state.exp_avg_sq, g, beta2)
         vmax = np.maximum(state.max_exp_avg_sq, v) if h["amsgrad"] else state.max_exp_avg_sq
         step_size = lr / bias_correction(beta1, count)
-        params = params - step_size * m / self._denom(vmax if h["amsgrad"] else v, count)
+        update = step_size * m
+        update /= self._denom(vmax if h["amsgrad"] else v, count)
+        params = params - update
         return params, AdamState(count, m, v, vmax)
 
     def effective_lr(self, state, lr=None):
@@ -149,7 +154,7 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         if state.count == 0:
             return self._fill(lr, state.exp_avg)
         v = state.max_exp_avg_sq if self._h["amsgrad"] else state.exp_avg_sq
-        return self._fill(lr / self._denom(v, state.count), v)
+        return self._fill(lr / self._denom(v, state.count), v, fresh=True)
 
 
 class AdamW(Adam):

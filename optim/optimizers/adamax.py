@@ -112,4 +112,4 @@ u_t &\leftarrow \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
         lr = self._lr(lr)
         if state.count == 0:
             return self._fill(lr, state.exp_avg)
-        return self._fill(lr / state.exp_inf, state.exp_inf)
+        return self._fill(lr / state.exp_inf, state.exp_inf, fresh=True)

@@ -151,4 +151,6 @@ v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarr
         lr = self._lr(lr)
         if state.count == 0:
             return self._fill(lr, state.exp_avg)
-        return self._fill(lr / self._denom(state.exp_avg_sq, state.count), state.exp_avg)
+        return self._fill(
+            lr / self._denom(state.exp_avg_sq, state.count), state.exp_avg, fresh=True
+        )

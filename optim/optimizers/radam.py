@@ -156,4 +156,6 @@ r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\
     def effective_lr(self, state, lr=None):
         lr = self._lr(lr)
         scale = None if state.count == 0 else self._adaptive_scale(state.exp_avg_sq, state.count)
-        return self._fill(lr if scale is None else lr * scale, state.exp_avg)
+        if scale is None:
+            return self._fill(lr, state.exp_avg)
+        return self._fill(lr * scale, state.exp_avg, fresh=True)

@@ -157,4 +157,6 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
         lr = self._lr(lr)
         if state.count == 0:
             return self._fill(lr, state.square_avg)
-        return self._fill(lr / self._denom(state.square_avg, state.grad_avg), state.square_avg)
+        return self._fill(
+            lr / self._denom(state.square_avg, state.grad_avg), state.square_avg, fresh=True
+        )
