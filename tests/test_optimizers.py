@@ -123,7 +123,8 @@ def test_texts_and_latex_shown_in_docstring(name):
     # the docstring shows the very string the app renders, as a math block
     doc = inspect.cleandoc(cls.__doc__)
     assert textwrap.indent(cls.latex, "    ") in doc
-    assert "effective_lr" in doc and ">>>" in doc
+    for part in ("effective_lr", ".. note::", "References:", ">>>"):
+        assert part in doc, part
     assert 2 <= cls.summary.count(". ") + 1 <= 4
     assert any(str(year) in cls.history for year in range(1840, 2030))
 

@@ -57,6 +57,10 @@ class Adadelta(Optimizer):
        the running average :math:`u_t`. Here :math:`\epsilon` sits inside both
        square roots, and its default 1e-6 decides how fast Adadelta starts.
 
+    References:
+
+    * Zeiler, "ADADELTA: An Adaptive Learning Rate Method", arXiv:1212.5701, 2012.
+
     >>> import numpy as np
     >>> opt = Adadelta()
     >>> p, s = opt.step(np.array([1.0]), np.array([2.0]), opt.init(np.zeros(1)))

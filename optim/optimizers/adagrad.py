@@ -51,6 +51,11 @@ class Adagrad(Optimizer):
        methods' 1e-8. ``lr_decay`` and ``initial_accumulator_value`` are torch
        additions, not in Duchi et al.
 
+    References:
+
+    * Duchi, Hazan and Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+      Optimization", JMLR 2011.
+
     >>> import numpy as np
     >>> opt = Adagrad(lr=0.5)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([4.0, 0.01]), opt.init(np.zeros(2)))

@@ -67,6 +67,11 @@ class Adam(Optimizer):
        same sequence. This follows torch's code. :math:`\epsilon` is added after
        the bias correction, as in the paper.
 
+    References:
+
+    * Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, arXiv:1412.6980.
+    * Reddi, Kale and Kumar, "On the Convergence of Adam and Beyond", ICLR 2018 (AMSGrad).
+
     >>> import numpy as np
     >>> opt = Adam(lr=0.1)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([1000.0, 0.001]), opt.init(np.zeros(2)))
@@ -187,6 +192,11 @@ class AdamW(Adam):
        multiplier :math:`\eta_t` separate from the learning rate; torch multiplies
        by ``lr`` itself, so the same ``weight_decay`` means a different strength at
        a different learning rate.
+
+    References:
+
+    * Loshchilov and Hutter, "Decoupled Weight Decay Regularization", ICLR 2019,
+      arXiv:1711.05101.
 
     >>> import numpy as np
     >>> opt = AdamW(lr=0.1, weight_decay=0.5)

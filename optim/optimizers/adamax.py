@@ -54,6 +54,10 @@ class Adamax(Optimizer):
     .. note:: The paper (section 7.1 of Kingma and Ba) has no :math:`\epsilon`;
        torch adds it to :math:`|g_t|` inside the maximum so that :math:`u_t > 0`.
 
+    References:
+
+    * Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, section 7.1.
+
     >>> import numpy as np
     >>> opt = Adamax(lr=0.1)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([50.0, -0.5]), opt.init(np.zeros(2)))

@@ -51,6 +51,11 @@ class Lion(Optimizer):
        steps of sign updates are large, the paper uses a learning rate 3-10x smaller
        and a weight decay 3-10x larger than for AdamW.
 
+    References:
+
+    * Chen et al., "Symbolic Discovery of Optimization Algorithms", NeurIPS 2023,
+      arXiv:2302.06675.
+
     >>> import numpy as np
     >>> opt = Lion(lr=0.1)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([50.0, -0.001]), opt.init(np.zeros(2)))

@@ -64,6 +64,10 @@ class NAdam(Optimizer):
        in its default dtype (float32 unless float64 is the default); here it is
        always float64.
 
+    References:
+
+    * Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop.
+
     >>> import numpy as np
     >>> opt = NAdam(lr=0.1)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([1000.0, 0.001]), opt.init(np.zeros(2)))

@@ -65,6 +65,11 @@ class RAdam(Optimizer):
        :math:`\epsilon` to :math:`\sqrt{v_t}` before the bias correction (Adam adds it
        after), so the two are not the same expression even with :math:`r_t = 1`.
 
+    References:
+
+    * Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020,
+      arXiv:1908.03265.
+
     >>> import numpy as np
     >>> opt = RAdam(lr=0.1)
     >>> p, s = opt.step(np.array([1.0]), np.array([3.0]), opt.init(np.zeros(1)))

@@ -63,6 +63,12 @@ class RMSprop(Optimizer):
        variant, once :math:`v_t - \bar g_t^2` rounds below zero (a gradient constant
        for thousands of steps) torch produces NaN, and so does this implementation.
 
+    References:
+
+    * Hinton, Srivastava and Swersky, "Neural Networks for Machine Learning", lecture 6e, 2012.
+    * Graves, "Generating Sequences With Recurrent Neural Networks", arXiv:1308.0850, 2013
+      (centered).
+
     >>> import numpy as np
     >>> opt = RMSprop(lr=0.01)
     >>> p, s = opt.step(np.array([1.0, 1.0]), np.array([100.0, 0.1]), opt.init(np.zeros(2)))

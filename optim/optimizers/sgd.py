@@ -57,6 +57,11 @@ class SGD(Optimizer):
        rate the two give the same path; they differ once ``lr`` changes during
        training (a schedule). ``dampening`` is not applied to the first step.
 
+    References:
+
+    * Robbins and Monro, "A Stochastic Approximation Method", Annals of Mathematical Statistics,
+      1951.
+
     >>> import numpy as np
     >>> opt = SGD(lr=0.1)
     >>> p, s = opt.step(np.array([1.0, -2.0]), np.array([2.0, -4.0]), opt.init(np.zeros(2)))
@@ -166,6 +171,11 @@ class Momentum(SGD):
     .. note:: torch starts the buffer at :math:`g_1` and multiplies by the learning
        rate after the buffer (see :class:`SGD`).
 
+    References:
+
+    * Polyak, "Some methods of speeding up the convergence of iteration methods", USSR
+      Computational Mathematics and Mathematical Physics, 1964.
+
     >>> import numpy as np
     >>> opt = Momentum(lr=0.1)
     >>> p, s = opt.step(np.array([1.0]), np.array([1.0]), opt.init(np.zeros(1)))
@@ -216,6 +226,13 @@ class Nesterov(SGD):
        :math:`\theta + \mu v`. torch (following Sutskever et al., 2013) rewrites it
        so the gradient is taken at the current parameters: the same sequence of
        iterates, shifted by one momentum step.
+
+    References:
+
+    * Nesterov, "A method for solving the convex programming problem with convergence rate
+      O(1/k^2)", Soviet Mathematics Doklady, 1983.
+    * Sutskever, Martens, Dahl and Hinton, "On the importance of initialization and momentum in
+      deep learning", ICML 2013.
 
     >>> import numpy as np
     >>> opt = Nesterov(lr=0.1)
