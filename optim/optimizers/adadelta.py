@@ -32,9 +32,9 @@ class Adadelta(Optimizer):
     r"""Adadelta: scale each step by the ratio of two running RMS values.
 
     The denominator is an RMSProp-style average of squared gradients; the
-    numerator is the same kind of average of the past *updates*, so the ratio has
+    numerator is the same kind of average of the past *updates*, so the step has
     the units of the parameters and no learning rate is needed (torch keeps one,
-    default 1.0). The very first steps are tiny, about :math:`\sqrt{\epsilon}`.
+    default 1.0). The first steps are tiny, about :math:`\sqrt{\epsilon/(1-\rho)}`.
 
     Let :math:`\gamma, \rho, \epsilon, \lambda` be ``lr``, ``rho``, ``eps``,
     ``weight_decay``:

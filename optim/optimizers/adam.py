@@ -62,10 +62,10 @@ class Adam(Optimizer):
     :math:`\hat v_t = v^{\max}_t / (1-\beta_2^t)`), multiplying :math:`\hat m_t`.
 
     .. note:: torch's AMSGrad keeps the maximum of the raw :math:`v_t` and divides
-       that by the *current* :math:`1-\beta_2^t`; its docstring (and Reddi et al.)
-       write the maximum of the bias-corrected :math:`\hat v_t`, which is not the
-       same sequence. This follows torch's code. :math:`\epsilon` is added after
-       the bias correction, as in the paper.
+       that by the *current* :math:`1-\beta_2^t`. Reddi et al.'s AMSGrad has no bias
+       correction, and many write-ups take the maximum of the bias-corrected
+       :math:`\hat v_t` instead: neither is the same sequence. This follows torch's
+       code. :math:`\epsilon` is added after the bias correction, as in the paper.
 
     References:
 

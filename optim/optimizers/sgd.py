@@ -224,8 +224,8 @@ class Nesterov(SGD):
 
     .. note:: Nesterov's method evaluates the gradient at a look-ahead point
        :math:`\theta + \mu v`. torch (following Sutskever et al., 2013) rewrites it
-       so the gradient is taken at the current parameters: the same sequence of
-       iterates, shifted by one momentum step.
+       so the gradient is taken at the current parameters: torch's parameters are
+       the textbook method's look-ahead points.
 
     References:
 
