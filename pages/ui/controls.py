@@ -349,21 +349,16 @@ def start_controls(url: UrlSettings, surface: Any) -> tuple[float, float]:
 
 
 def set_start_from_click() -> None:
-    """Chart-selection callback: the clicked point becomes the start (before widgets exist)."""
+    """Chart-selection callback: the clicked point becomes the start (before widgets exist).
+
+    Any clicked point counts (a click target, a path point): its x/y are coordinates.
+    """
     event = st.session_state.get("contour")
     points = (event or {}).get("selection", {}).get("points", [])
-    if not points:
+    if not points or points[0].get("x") is None or points[0].get("y") is None:
         return
-    point = points[0]
-    data = point.get("customdata")
-    x, y = (
-        (data[0], data[1])
-        if isinstance(data, (list, tuple)) and len(data) >= 2
-        else (point.get("x"), point.get("y"))
-    )
-    if x is None or y is None:
-        return
-    st.session_state["x0"], st.session_state["y0"] = float(x), float(y)
+    st.session_state["x0"] = float(points[0]["x"])
+    st.session_state["y0"] = float(points[0]["y"])
 
 
 # -- run settings ------------------------------------------------------------------------
