@@ -6,8 +6,6 @@ import copy
 import inspect
 import json
 import math
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -192,16 +190,6 @@ def test_hyper_keeps_what_was_given():
     opt = optim.make_optimizer("adam", lr=0.01, betas=[0.9, 0.99])
     assert opt.hyper["betas"] == (0.9, 0.99) and opt.hyper["lr"] == 0.01
     assert opt.hyper["amsgrad"] is False
-
-
-def test_core_does_not_import_the_front_end():
-    code = (
-        "import sys, optim; print(sorted(m for m in ('streamlit', 'plotly') if m in sys.modules))"
-    )
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
 
 
 # -- validation --------------------------------------------------------------------------------
