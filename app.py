@@ -7,7 +7,7 @@ from pages.ui import nav
 classroom = nav.setup("Playground", ":material/show_chart:")
 
 from optim import OPTIMIZERS
-from pages.ui import controls, figures, panels, runs
+from pages.ui import controls, panels, runs
 from pages.ui.state import UrlSettings
 
 url = UrlSettings(st.query_params, st.session_state)
@@ -43,61 +43,29 @@ if not names:
     st.info("Choose at least one optimizer in the sidebar.", icon=":material/arrow_back:")
 
 series = runs.all_series(key, choices, start, run)
-grid = runs.grid_for(key)
-sub = panels.subtitle(mode, run, surface)
+view = runs.View(key, tuple(choices), start, run, classroom, panels.subtitle(mode, run, surface))
 for text in runs.messages(series):
     st.warning(text, icon=":material/trending_up:")
 
 view3d = st.toggle("3-D view", key="view3d", bind="query-params")
 url.record("view3d", "true" if view3d else None)
 if view3d:
-    fig = figures.surface3d_figure(
-        surface, series, grid=grid, title=surface.label, classroom=classroom
-    )
-    st.plotly_chart(fig, key="surface3d", width="stretch")
+    st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch")
 else:
-    fig = figures.contour_figure(
-        surface,
-        series,
-        grid=grid,
-        title=surface.label,
-        subtitle=sub,
-        classroom=classroom,
-        start=start,
-    )
     st.plotly_chart(
-        fig,
+        runs.shown(view, "contour"),
         key="contour",
+        width="stretch",
         on_select=controls.set_start_from_click,
         selection_mode="points",
-        width="stretch",
     )
-
-lr_fig = figures.effective_lr_figure(series, title="Effective learning rate", classroom=classroom)
-loss_fig = figures.loss_figure(series, title="Loss and gradient norm", classroom=classroom)
 left, right = st.columns(2)
-left.plotly_chart(lr_fig, key="eff_lr", width="stretch")
-right.plotly_chart(loss_fig, key="loss", width="stretch")
+left.plotly_chart(runs.shown(view, "eff_lr"), key="eff_lr", width="stretch")
+right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch")
 
 if series:
     panels.results_table(surface, series)
     panels.update_rules([c.name for c in choices])
-
-
-def contour_png(step: int):
-    return figures.contour_figure(
-        surface,
-        series,
-        grid=grid,
-        title=surface.label,
-        subtitle=sub,
-        upto_step=step,
-        animate=False,
-        start=start,
-        click_targets=False,
-    )
-
-
 if not classroom:
-    panels.export_panel(contour_png, lr_fig, loss_fig, series, run.steps)
+    panels.export_panel(view, series)
     panels.share_panel(url)

@@ -10,7 +10,7 @@ import optim
 
 from . import export, figures
 from .controls import COMPARE, GRAD_MODES, RunSettings
-from .runs import results_rows
+from .runs import View, chart, results_rows
 from .state import UrlSettings, fmt_number
 
 
@@ -53,7 +53,7 @@ def update_rules(names: list[str]) -> None:
             st.caption(f"Effective learning rate multiplies ${cls.direction}$.")
 
 
-def export_panel(contour_png: Any, lr_fig: Any, loss_fig: Any, series: list, steps: int) -> None:
+def export_panel(view: View, series: list) -> None:
     """PNG (made only when a button is pressed) and CSV downloads."""
     with st.expander("Export", icon=":material/download:"):
         st.download_button(
@@ -71,26 +71,33 @@ def export_panel(contour_png: Any, lr_fig: Any, loss_fig: Any, series: list, ste
                 "The camera icon above each chart still saves what you see."
             )
             return
-        step = st.slider("Contour picture at step", 0, steps, steps, key="png_step")
+        step = st.slider(
+            "Contour picture at step", 0, view.run.steps, view.run.steps, key="png_step"
+        )
         cols = st.columns(3)
-        for col, (label, make, key) in zip(
+        for col, (label, kind, name) in zip(
             cols,
             (
-                ("Contour (PNG)", lambda: export.png_bytes(contour_png(step)), "dl_contour"),
-                ("Effective lr (PNG)", lambda: export.png_bytes(lr_fig), "dl_lr"),
-                ("Loss (PNG)", lambda: export.png_bytes(loss_fig), "dl_loss"),
+                ("Contour (PNG)", "contour_still", "contour"),
+                ("Effective lr (PNG)", "eff_lr", "effective_lr"),
+                ("Loss (PNG)", "loss", "loss"),
             ),
             strict=True,
         ):
             col.download_button(
                 label,
-                data=make,
-                file_name=f"{key[3:]}.png",
+                data=_png_maker(view, kind, step),
+                file_name=f"{name}.png",
                 mime="image/png",
-                key=key,
+                key=f"dl_{name}",
                 on_click="ignore",
                 icon=":material/image:",
             )
+
+
+def _png_maker(view: View, kind: str, step: int):
+    # called by Streamlit only when the button is pressed
+    return lambda: export.png_bytes(chart(view, kind, step if kind == "contour_still" else None))
 
 
 def share_panel(url: UrlSettings) -> None:

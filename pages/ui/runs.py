@@ -6,13 +6,16 @@ them; the core objects are rebuilt from those inside.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import optim
 
+from . import figures
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
 from .figures import PALETTE, Series, surface_grid
 
@@ -52,7 +55,9 @@ def grid_for(key: SurfaceKey, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.
     return surface_grid(build_surface(key), n=n)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+# cache_resource, not cache_data: trajectories are never modified after a run, so
+# every rerun can share them instead of unpickling copies (a third of a rerun's time)
+@st.cache_resource(max_entries=256, show_spinner=False)
 def run_one(
     key: SurfaceKey,
     name: str,
@@ -99,6 +104,91 @@ def all_series(
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the charts depend on, as hashable primitives."""
+
+    key: SurfaceKey
+    choices: tuple[OptimizerChoice, ...]
+    start: tuple[float, float]
+    run: RunSettings
+    classroom: bool = False
+    subtitle: str = ""
+
+
+@st.cache_resource(max_entries=48, show_spinner=False, hash_funcs={View: repr})
+def chart(view: View, kind: str, step: int | None = None) -> Any:
+    """A figure for the current settings, built once and reused by every rerun.
+
+    ``kind``: ``contour`` (animated), ``contour_still`` (at ``step``, for PNG),
+    ``surface3d``, ``eff_lr`` or ``loss``. Figures are only read afterwards
+    (Streamlit and the exporter copy them), so sharing one object is safe.
+    """
+    surface = build_surface(view.key)
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    title, cls = surface.label, view.classroom
+    if kind == "contour":
+        return figures.contour_figure(
+            surface,
+            series,
+            grid=grid_for(view.key),
+            title=title,
+            subtitle=view.subtitle,
+            classroom=cls,
+            start=view.start,
+        )
+    if kind == "contour_still":
+        return figures.contour_figure(
+            surface,
+            series,
+            grid=grid_for(view.key),
+            title=title,
+            subtitle=view.subtitle,
+            classroom=cls,
+            start=view.start,
+            upto_step=step,
+            animate=False,
+            click_targets=False,
+        )
+    if kind == "surface3d":
+        return figures.surface3d_figure(
+            surface, series, grid=grid_for(view.key), title=title, classroom=cls
+        )
+    if kind == "eff_lr":
+        return figures.effective_lr_figure(series, title="Effective learning rate", classroom=cls)
+    if kind == "loss":
+        return figures.loss_figure(series, title="Loss and gradient norm", classroom=cls)
+    raise ValueError(f"unknown chart {kind!r}")
+
+
+class ReadyFigure(go.Figure):
+    """A finished figure whose plotly.js dictionary is computed once.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every rerun, which deep-copies every
+    array and base64-encodes it again: most of a rerun's time. The charts of a
+    given setting never change, so this keeps that dictionary and hands out
+    shallow copies. ``source`` is the original figure (for PNG export).
+    """
+
+    def __init__(self, source: go.Figure) -> None:
+        super().__init__()
+        self._source = source  # plotly figures only take underscored attributes
+        self._ready = source.to_dict()
+
+    @property
+    def source(self) -> go.Figure:
+        return self._source
+
+    def to_dict(self) -> dict:
+        return dict(self._ready)
+
+
+@st.cache_resource(max_entries=48, show_spinner=False, hash_funcs={View: repr})
+def shown(view: View, kind: str) -> ReadyFigure:
+    """The chart of ``kind`` as ``st.plotly_chart`` gets it (see :class:`ReadyFigure`)."""
+    return ReadyFigure(chart(view, kind))
 
 
 def _steps_taken(traj: Any) -> int:
