@@ -63,7 +63,8 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
         return f"{head}: the start is outside the region where the loss is finite (|value| ≤ {bound:g})"
     path = traj.params[:n][(slice(None),) + i]
     losses = traj.loss[:n][(slice(None),) + i]
-    lr = float(traj.lr[(t - 1,) + i]) if t >= 1 else float("nan")
+    # a run recorded with record="path" keeps no lr history: no step-size verdict then
+    lr = float(traj.lr[(t - 1,) + i]) if t >= 1 and traj.lr is not None else float("nan")
 
     # what grew: the loss up, the loss down (unbounded below) or the parameters
     last = losses[-1]
@@ -96,7 +97,7 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
                 f"{head}: {what}; lr {_fmt(lr)} is below {lim[1]} ≈ {_fmt(lim[0])}, "
                 f"so the step size is not the cause"
             )
-    if lim_missing(opt):
+    if lim_missing(opt) and traj.effective_lr is not None:
         eff = traj.effective_lr[(slice(None, t),) + i]
         eff = eff[np.isfinite(eff)]
         if eff.size:

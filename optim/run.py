@@ -109,15 +109,14 @@ def _resolve_schedule(schedule: Any) -> Schedule | None:
     return schedule
 
 
-def _freeze(new: Any, old: Any, moving: np.ndarray, pshape: tuple[int, ...]) -> Any:
+def _freeze(new: Any, old: Any, moving: np.ndarray) -> Any:
     """Keep the old optimizer state wherever a trajectory has stopped."""
     fields = []
+    batch = moving.shape
     for n, o in zip(new, old, strict=True):
-        if isinstance(n, np.ndarray) and np.shape(o) == n.shape:
-            if n.shape == pshape:
-                n = np.where(moving[..., None], n, o)
-            elif n.shape == moving.shape:
-                n = np.where(moving, n, o)
+        # batch-leading arrays: (*B, d) buffers, (*B,) or (*B, 1) per-trajectory values
+        if isinstance(n, np.ndarray) and np.shape(o) == n.shape and n.shape[: len(batch)] == batch:
+            n = np.where(moving.reshape(batch + (1,) * (n.ndim - len(batch))), n, o)
         fields.append(n)
     return type(new)(*fields)
 
@@ -143,6 +142,7 @@ def run(
     tol: float | None = None,
     patience: int = 3,
     bound: float = 1e6,
+    record: str = "all",
 ) -> Trajectory:
     """Run ``opt`` on ``surface`` from ``start`` for at most ``steps`` steps.
 
@@ -150,7 +150,13 @@ def run(
     gradient descent, ``1`` is SGD, anything between is minibatch SGD. ``noise``
     adds Gaussian noise of that standard deviation to every gradient. ``schedule``
     is a schedule object or name; it multiplies the optimizer's ``lr``.
+    ``record="path"`` keeps only ``params`` and ``loss`` (``grad``, ``effective_lr``
+    and ``lr`` are ``None``): for sweeps over thousands of trajectories that only
+    need where they went, it saves most of the memory traffic.
     """
+    if record not in ("all", "path"):
+        raise ValueError(f"record must be 'all' or 'path', got {record!r}")
+    full = record == "all"
     steps = int(steps)
     if steps < 0:
         raise ValueError(f"steps must be non-negative, got {steps}")
@@ -184,12 +190,14 @@ def run(
         batches = _minibatches(rng, surface.n_samples, int(batch_size))
     noise_draws = rng.standard_normal((steps, 2)) * noise if noise > 0 else None
 
-    # 1. preallocate the history; rows stay NaN after a trajectory stops
-    hist_p = np.full((steps + 1,) + B + (2,), np.nan)
-    hist_f = np.full((steps + 1,) + B, np.nan)
-    hist_g = np.full((steps,) + B + (2,), np.nan)
-    hist_e = np.full((steps,) + B + (2,), np.nan)
-    hist_lr = np.full((steps,) + B, np.nan)
+    # 1. preallocate the history. np.empty, not np.full: each cell is written once in
+    # the loop, and the rows after a trajectory stopped are set to NaN at the end
+    # (writing NaN everywhere first doubled the memory traffic of big batches).
+    hist_p = np.empty((steps + 1,) + B + (2,))
+    hist_f = np.empty((steps + 1,) + B)
+    hist_g = np.empty((steps,) + B + (2,)) if full else None
+    hist_e = np.empty((steps,) + B + (2,)) if full else None
+    hist_lr = np.empty((steps,) + B) if full else None
     status = np.full(B, "max_steps", dtype=object)
     stop_step = np.full(B, steps, dtype=np.int64)
     quiet: Any = np.zeros(B, dtype=np.int64) if B else 0  # consecutive steps, |Δloss| < tol
@@ -207,7 +215,6 @@ def run(
             hist_f[0][bad] = np.nan
             moving &= ~bad
         state = opt.init(p)
-        pshape = p.shape
 
         # 2. the loop: one optimizer step per iteration, every trajectory at once.
         # `everyone` (a Python bool) short-cuts the common case where nothing has
@@ -224,7 +231,7 @@ def run(
             lr = lrs[t - 1] if sched is not None else None
             p_new, state_new = opt.step(p, g, state, lr=lr)
             f_new, g_new = surface.value_and_grad(p_new)
-            eff = opt.effective_lr(state_new, lr=lr)
+            eff = opt.effective_lr(state_new, lr=lr) if full else None
 
             # comparisons with NaN are False, so NaN counts as out of bounds
             if scalar:
@@ -237,9 +244,10 @@ def run(
                 )
                 ok = ok_all or (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
             if everyone and ok_all:
-                hist_g[t - 1] = g
-                hist_e[t - 1] = eff
-                hist_lr[t - 1] = lrs[t - 1]
+                if full:
+                    hist_g[t - 1] = g
+                    hist_e[t - 1] = eff
+                    hist_lr[t - 1] = lrs[t - 1]
                 hist_p[t] = p_new
                 hist_f[t] = f_new
             else:
@@ -250,9 +258,10 @@ def run(
                 status[blew] = "diverged"
                 stop_step[blew] = t
                 # slices t:t+1 keep a view even when the batch shape is ()
-                np.copyto(hist_g[t - 1 : t], g, where=moving[..., None])
-                np.copyto(hist_e[t - 1 : t], eff, where=moving[..., None])
-                np.copyto(hist_lr[t - 1 : t], lrs[t - 1], where=moving)
+                if full:
+                    np.copyto(hist_g[t - 1 : t], g, where=moving[..., None])
+                    np.copyto(hist_e[t - 1 : t], eff, where=moving[..., None])
+                    np.copyto(hist_lr[t - 1 : t], lrs[t - 1], where=moving)
                 moving = moving & ok
                 np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
                 np.copyto(hist_f[t : t + 1], f_new, where=moving)
@@ -260,7 +269,7 @@ def run(
                     p_new = np.where(moving[..., None], p_new, p)
                     f_new = np.where(moving, f_new, f)
                     g_new = np.where(moving[..., None], g_new, g)
-                    state_new = _freeze(state_new, state, moving, pshape)
+                    state_new = _freeze(state_new, state, moving)
 
             if tol is not None:
                 if scalar:
@@ -278,6 +287,17 @@ def run(
 
     status = status.astype(str)
     valid = np.where(status == "diverged", stop_step, stop_step + 1)
+    # 4. NaN after each stop: params/loss rows from valid on, step rows from stop_step on
+    if np.any(valid < steps + 1):
+        rows = np.arange(steps + 1).reshape((-1,) + (1,) * len(B))
+        after = rows >= valid
+        hist_p[after] = np.nan
+        hist_f[after] = np.nan
+        if full:
+            late = rows[:-1] >= stop_step
+            hist_g[late] = np.nan
+            hist_e[late] = np.nan
+            hist_lr[late] = np.nan
     traj = Trajectory(
         params=hist_p,
         loss=hist_f,

@@ -336,3 +336,32 @@ def test_sgd_on_the_bowl_diverges_exactly_above_two_over_l(lr, y0):
         assert str(t.status) == "diverged" and "2/L ≈ 0.5" in str(t.message)
     else:
         assert str(t.status) == "max_steps" and t.loss[-1] <= t.loss[0]
+
+
+def test_path_only_recording_matches_full_recording():
+    # record="path" is for big sweeps: same params and loss, no per-step extras
+    s = optim.make_surface("bowl")
+    starts = np.array([[2.0, 1.0], [-1.0, 0.5], [0.5, -2.0]])
+    opt = optim.make_optimizer("sgd", lr=np.array([0.1, 0.6, 0.3]))
+    full = optim.run(s, opt, starts, 60, tol=1e-12)
+    light = optim.run(s, opt, starts, 60, tol=1e-12, record="path")
+    np.testing.assert_array_equal(light.params, full.params)
+    np.testing.assert_array_equal(light.loss, full.loss)
+    np.testing.assert_array_equal(light.status, full.status)
+    assert light.grad is None and light.effective_lr is None and light.lr is None
+    assert "diverged" in set(light.status) and light.message[1].startswith("diverged at step")
+    with pytest.raises(ValueError, match="record"):
+        optim.run(s, opt, starts, 5, record="nothing")
+
+
+def test_rows_after_a_stop_are_nan_in_every_history():
+    s = optim.make_surface("bowl")
+    starts = np.array([[2.0, 1.0], [1.0, 1.0]])
+    traj = optim.run(s, optim.make_optimizer("sgd", lr=np.array([0.1, 0.7])), starts, 40)
+    assert list(traj.status) == ["max_steps", "diverged"]
+    t = int(traj.stop_step[1])
+    assert np.isnan(traj.params[traj.valid_length[1] :, 1]).all()
+    assert np.isfinite(traj.params[: traj.valid_length[1], 1]).all()
+    assert np.isnan(traj.grad[t:, 1]).all() and np.isnan(traj.effective_lr[t:, 1]).all()
+    assert np.isnan(traj.lr[t:, 1]).all() and np.isfinite(traj.lr[:t, 1]).all()
+    assert np.isfinite(traj.params[:, 0]).all() and np.isfinite(traj.grad[:, 0]).all()
