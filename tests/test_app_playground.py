@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -180,3 +181,38 @@ def test_every_optimizer_on_every_surface_renders(surface):
     assert not at.exception and not at.error
     seen += list(results(at)["optimizer"])
     assert len(seen) == len(names)
+
+
+def test_same_learning_rate_mode_gives_everyone_the_shared_rate_and_says_so():
+    at = run_app(FAST)
+    at.radio(key="compare").set_value("same").run()
+    lr = at.select_slider(key="lr")
+    lr.set_value(float(lr.proto.options[-3])).run()
+    chosen = float(at.select_slider(key="lr").value)
+    labels = results(at)["optimizer"].tolist()
+    assert all(label.endswith(f"lr={chosen:.3g}") for label in labels), labels
+    for name in at.multiselect(key="opt").value:  # no per-optimizer lr left to contradict it
+        assert not [w for w in at.select_slider if w.key == f"{name}_lr"]
+    assert "Same learning rate for all" in json.dumps(chart(at)["layout"])
+
+
+def test_minibatch_gradients_on_a_data_surface_change_the_paths():
+    at = run_app({**FAST, "surface": "linear"})
+    full = results(at)["final loss"].tolist()
+    at.radio(key="grad").set_value("minibatch").run()
+    assert not at.exception
+    assert results(at)["final loss"].tolist() != full
+    at.radio(key="grad").set_value("single").run()
+    assert "batch size 1" in json.dumps(chart(at)["layout"])
+
+
+def test_a_schedule_changes_the_learning_rate_actually_applied():
+    at = run_app(FAST)
+    before = results(at)["final loss"].tolist()
+    # a schedule whose defaults already change the rate within these 20 steps
+    name = next(
+        n for n in optim.SCHEDULES if not np.allclose(optim.make_schedule(n).factors(20), 1.0)
+    )
+    at.selectbox(key="schedule").set_value(name).run()
+    assert not at.exception and not at.error
+    assert results(at)["final loss"].tolist() != before
