@@ -80,3 +80,4 @@ def test_link_holds_only_non_defaults_and_round_trips():
     query = parse_qs(urlsplit(link).query)
     assert query == {"opt": ["SGD", "Adam"], "formula": ["x**2 + 10*y**2"], "classroom": ["1"]}
     assert link.startswith("http://127.0.0.1:8501/?")
+    assert url.link("http://127.0.0.1:8501").startswith("http://127.0.0.1:8501/?opt=SGD")

@@ -144,3 +144,15 @@ def test_classroom_mode_hides_the_controls(page: Page, app_url, artifacts):
     page.get_by_role("button", name="Leave classroom mode").click()
     expect(page.get_by_role("heading", name="Optimizer Playground")).to_be_visible(timeout=LONG)
     assert "classroom" not in page.url
+
+
+def test_clicking_the_map_moves_the_start(page: Page, app_url):
+    open_page(page, app_url)
+    start_x = page.get_by_label("Start x")
+    before = start_x.input_value()
+    plot = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
+    expect(start_x).not_to_have_value(before, timeout=LONG)
+    x = float(start_x.input_value())
+    assert x > 0  # right of the centre of the default window

@@ -65,8 +65,11 @@ def linear_step(low: float, high: float, default: float) -> float:
 
 
 def _label(spec: dict) -> str:
-    # Streamlit widget labels render Markdown with $...$ math
-    return f"{spec['label']} ${spec['symbol']}$" if spec.get("symbol") else spec["label"]
+    # Streamlit widget labels render Markdown with $...$ math; "a" needs no "$a$" beside it
+    symbol = spec.get("symbol") or ""
+    if not symbol or symbol.lstrip("\\") == spec["label"]:
+        return spec["label"]
+    return f"{spec['label']} ${symbol}$"
 
 
 def spec_widget(

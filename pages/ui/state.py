@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 _SEEN = "_url_seen"  # keys whose URL value was already checked in this session
 _NOTICES = "_url_notices"  # corrections not yet shown
@@ -199,7 +199,8 @@ class UrlSettings:
     def link(self, base: str | None, **extra: str) -> str:
         """The address that reproduces the current settings."""
         query = urlencode({**self.params, **extra}, doseq=True)
-        root = (base or "").split("?")[0]
+        parts = urlsplit(base or "")
+        root = f"{parts.scheme}://{parts.netloc}{parts.path or '/'}" if parts.netloc else ""
         return f"{root}?{query}" if query else (root or "?")
 
 
