@@ -59,3 +59,8 @@ else:
         "the pull is how much closer to zero the decay left each coordinate."
     )
     st.dataframe(demo, hide_index=True, key="wd_demo")
+    st.write(
+        "Compare the pulls: the same decay that AdamW applies to every coordinate almost "
+        "vanishes in Adam, because there it is a small addition to a gradient that is then "
+        "normalised away. That is why AdamW, not Adam with weight_decay, is the usual choice."
+    )
