@@ -216,3 +216,19 @@ def test_a_schedule_changes_the_learning_rate_actually_applied():
     at.selectbox(key="schedule").set_value(name).run()
     assert not at.exception and not at.error
     assert results(at)["final loss"].tolist() != before
+
+
+def test_changing_surface_moves_the_start_to_the_new_surfaces_default():
+    at = run_app(FAST)
+    at.number_input(key="x0").set_value(1.0).run()
+    at.selectbox(key="surface").set_value("rosenbrock").run()
+    start = optim.make_surface("rosenbrock").start
+    assert at.number_input(key="x0").value == pytest.approx(start[0])
+    assert at.number_input(key="y0").value == pytest.approx(start[1])
+
+
+def test_a_malicious_formula_in_a_link_is_refused_with_a_message():
+    at = run_app({**FAST, "surface": "custom", "formula": "__import__('os').getcwd()"})
+    assert at.error and "formula" in at.error[0].value.lower()
+    fallback = run_app({**FAST, "surface": "custom"})  # the example formula
+    assert chart(at) == chart(fallback)

@@ -277,15 +277,6 @@ def surface_label(name: str) -> str:
     return "Custom formula" if name == CUSTOM else optim.make_surface(name).label
 
 
-def formula_problem(text: str) -> str | None:
-    """The parser's message for an unusable formula, else ``None``."""
-    try:
-        optim.surface_from_expression(text)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
 def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ...], str]:
     """Surface name, its parameter values and the formula text (custom surface only)."""
     names = [*optim.SURFACES, CUSTOM]
@@ -307,7 +298,7 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
     formula = ""
     params: dict[str, float] = {}
     if name == CUSTOM:
-        url.check_text("formula", "formula", formula_problem, EXAMPLE_FORMULA)
+        # a bad formula in a link is reported like a typed one (st.error, last good kept)
         formula = st.sidebar.text_input(
             "f(x, y) =",
             value=EXAMPLE_FORMULA,
@@ -326,9 +317,19 @@ EXAMPLE_FORMULA = "x**2 + 10*y**2"
 
 
 def reset_start() -> None:
-    """Surface changed: the start point goes back to the new surface's own default."""
-    for key in ("x0", "y0"):
-        st.session_state.pop(key, None)
+    """Surface changed: the start point goes to the new surface's own default start."""
+    name = st.session_state.get("surface")
+    try:
+        if name == CUSTOM:
+            surface = optim.surface_from_expression(
+                st.session_state.get("formula") or EXAMPLE_FORMULA
+            )
+        else:
+            surface = optim.make_surface(name)
+    except ValueError:
+        return
+    st.session_state["x0"] = float(surface.start[0])
+    st.session_state["y0"] = float(surface.start[1])
 
 
 def start_controls(url: UrlSettings, surface: Any) -> tuple[float, float]:

@@ -14,7 +14,7 @@ Everything here works on plain strings and numbers, so it is testable without a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -175,18 +175,6 @@ class UrlSettings:
             self._set(key, False)
         else:
             self.notice(f"Ignored {label} = {raw!r} from the link: expected true or false.")
-
-    def check_text(
-        self, key: str, label: str, check: Callable[[str], str | None], fallback: str
-    ) -> None:
-        """``check`` returns an error message for an unusable text, else ``None``."""
-        raw = self._take(key)
-        if raw is None:
-            return
-        problem = check(raw)
-        if problem:
-            self.notice(f"Ignored the {label} from the link: {problem}")
-            self._set(key, fallback)
 
     # -- writing the link ------------------------------------------------------------
     def record(self, key: str, text: str | list[str] | None) -> None:
