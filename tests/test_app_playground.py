@@ -146,6 +146,10 @@ def test_out_of_range_url_values_are_clamped_with_a_notice_keeping_the_rest():
     assert at.selectbox(key="surface").value == "rosenbrock"  # other settings kept
     xmin = optim.make_surface("rosenbrock").bounds[0][0]
     assert at.number_input(key="x0").value == xmin
+    # from the next interaction on, the address bar holds the corrected values too
+    at.toggle(key="view3d").set_value(True).run()
+    assert at.query_params["steps"] == "2000"
+    assert float(at.query_params["x0"]) == xmin
 
 
 def test_a_diverging_run_is_drawn_and_explained_in_words():

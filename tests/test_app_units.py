@@ -61,7 +61,7 @@ def test_url_values_are_checked_once_and_corrections_are_explained():
     url = state.UrlSettings(FakeQuery(steps="5000", lr="0.004", opt=["a", "zz", "b"]), session)
     url.check_number("steps", "Steps", 10, 2000, integer=True)
     url.check_grid("lr", "lr", [0.001, 0.002, 0.005], log=True)
-    url.check_many("opt", "optimizer", {"a": "a", "b": "b"}, max_n=1)
+    url.check_many("opt", "optimizer", {"a": "A", "b": "B"}, max_n=1)
     assert session["steps"] == 2000 and session["lr"] == 0.005 and session["opt"] == ["a"]
     notes = url.pop_notices()
     assert len(notes) == 4 and any("zz" in n for n in notes)

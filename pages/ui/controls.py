@@ -182,7 +182,7 @@ def optimizer_choice(url: UrlSettings) -> list[str]:
     url.check_many(
         "opt",
         "optimizer",
-        {**{n: n for n in names}, **{v: k for k, v in labels.items()}},
+        labels,
         MAX_OPTIMIZERS,
     )
     default = default_optimizers()
@@ -232,9 +232,7 @@ class OptimizerChoice:
 
 def optimizer_controls(url: UrlSettings, names: list[str]) -> tuple[str, list[OptimizerChoice]]:
     """The compare mode and one expander of hyperparameters per chosen optimizer."""
-    url.check_choice(
-        "compare", "compare mode", {**{k: k for k in COMPARE}, **{v: k for k, v in COMPARE.items()}}
-    )
+    url.check_choice("compare", "compare mode", COMPARE)
     mode = st.sidebar.radio(
         "Compare", list(COMPARE), format_func=COMPARE.get, key="compare", bind=URL, horizontal=False
     )
@@ -281,9 +279,7 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
     """Surface name, its parameter values and the formula text (custom surface only)."""
     names = [*optim.SURFACES, CUSTOM]
     labels = {n: surface_label(n) for n in names}
-    url.check_choice(
-        "surface", "surface", {**{n: n for n in names}, **{v: k for k, v in labels.items()}}
-    )
+    url.check_choice("surface", "surface", labels)
     default = "bowl" if "bowl" in names else names[0]
     name = st.sidebar.selectbox(
         "Loss surface",
@@ -402,11 +398,7 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
     )
     batch_size, noise = None, float(RUN_DEFAULTS["noise"])
     if surface.is_data:
-        url.check_choice(
-            "grad",
-            "gradient mode",
-            {**{k: k for k in GRAD_MODES}, **{v: k for k, v in GRAD_MODES.items()}},
-        )
+        url.check_choice("grad", "gradient mode", GRAD_MODES)
         mode = box.radio(
             "Gradient",
             list(GRAD_MODES),
@@ -494,9 +486,7 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
 def schedule_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, Any], ...]]:
     names = list(optim.SCHEDULES)
     labels = {n: getattr(optim.SCHEDULES[n], "label", "") or n for n in names}
-    url.check_choice(
-        "schedule", "schedule", {**{n: n for n in names}, **{v: k for k, v in labels.items()}}
-    )
+    url.check_choice("schedule", "schedule", labels)
     name = st.sidebar.selectbox(
         "Learning-rate schedule", names, format_func=labels.get, key="schedule", bind=URL
     )

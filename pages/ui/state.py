@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 _SEEN = "_url_seen"  # keys whose URL value was already checked in this session
 _NOTICES = "_url_notices"  # corrections not yet shown
+_FIXED = "_url_fixed"  # corrected values to write once more, so the address bar shows them
 
 
 def fmt_number(value: float) -> str:
@@ -74,6 +75,15 @@ class UrlSettings:
         if _SEEN not in session:
             session[_SEEN] = set()
             session[_NOTICES] = []
+            session[_FIXED] = {}
+        elif session[_FIXED]:
+            # Streamlit drops a URL value it rejects from the address bar and does not
+            # put a value set on the first run there; set again on the next run, it does
+            # (unless the user has moved that control meanwhile: then theirs wins).
+            for key, value in session[_FIXED].items():
+                if session.get(key) == value:
+                    session[key] = value
+            session[_FIXED] = {}
         self.params: dict[str, str | list[str]] = {}
 
     # -- reading the URL once ------------------------------------------------------
@@ -95,8 +105,10 @@ class UrlSettings:
         self._session[_NOTICES] = []
         return notes
 
-    def _set(self, key: str, value: Any) -> None:
+    def _set(self, key: str, value: Any, *, correction: bool = True) -> None:
         self._session[key] = value
+        if correction:
+            self._session[_FIXED][key] = value
 
     def check_number(
         self, key: str, label: str, low: float | None, high: float | None, *, integer: bool = False
@@ -138,20 +150,27 @@ class UrlSettings:
             )
             self._set(key, fixed)
 
-    def check_choice(self, key: str, label: str, choices: dict[str, Any]) -> None:
-        """``choices`` maps every accepted spelling (name and display label) to the option."""
+    @staticmethod
+    def _spellings(labels: dict[Any, str]) -> dict[str, Any]:
+        # a link may name an option by its key ("rmsprop") or as shown ("RMSprop")
+        return {**{str(k): k for k in labels}, **{v: k for k, v in labels.items()}}
+
+    def check_choice(self, key: str, label: str, labels: dict[Any, str]) -> None:
+        """``labels`` maps each option to its display text (what the URL normally holds)."""
         raw = self._take(key)
         if raw is None:
             return
+        choices = self._spellings(labels)
         if raw in choices:
-            self._set(key, choices[raw])
+            self._set(key, choices[raw], correction=raw != labels[choices[raw]])
         else:
             self.notice(f"Ignored {label} = {raw!r} from the link: unknown value.")
 
-    def check_many(self, key: str, label: str, choices: dict[str, Any], max_n: int) -> None:
+    def check_many(self, key: str, label: str, labels: dict[Any, str], max_n: int) -> None:
         raw = self._take(key, many=True)
         if raw is None:
             return
+        choices = self._spellings(labels)
         picked: list[Any] = []
         for item in raw:
             if item not in choices:
@@ -162,17 +181,19 @@ class UrlSettings:
             self.notice(f"The link asks for {len(picked)} {label}s; showing the first {max_n}.")
             picked = picked[:max_n]
         if picked:
-            self._set(key, picked)
+            exact = [labels[p] for p in picked] == raw
+            self._set(key, picked, correction=not exact)
 
     def check_bool(self, key: str, label: str) -> None:
         raw = self._take(key)
         if raw is None:
             return
         lowered = raw.strip().lower()
+        exact = lowered in ("true", "false")  # what Streamlit itself writes and reads
         if lowered in ("true", "1", "yes", "on"):
-            self._set(key, True)
+            self._set(key, True, correction=not exact)
         elif lowered in ("false", "0", "no", "off"):
-            self._set(key, False)
+            self._set(key, False, correction=not exact)
         else:
             self.notice(f"Ignored {label} = {raw!r} from the link: expected true or false.")
 
