@@ -187,14 +187,14 @@ def optimizer_choice(url: UrlSettings) -> list[str]:
     )
     default = default_optimizers()
     chosen = st.sidebar.multiselect(
-        "Optimizers",
+        "Pick up to six",
         names,
         default=default,
         format_func=labels.get,
         max_selections=MAX_OPTIMIZERS,
         key="opt",
         bind=URL,
-        help="Up to six at once, listed in the order the course introduces them.",
+        help="Listed in the order the course introduces them.",
     )
     chosen = [n for n in names if n in chosen]  # teaching order, whatever the click order
     url.record("opt", None if chosen == default else [labels[n] for n in chosen])
