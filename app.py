@@ -31,7 +31,7 @@ for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 if formula_error:
     st.error(
-        f"That formula cannot be used: {formula_error} Showing the last good one.",
+        f"That formula cannot be used: {formula_error.rstrip('.')}. Showing the last good one.",
         icon=":material/error:",
     )
 for choice in choices:
