@@ -96,7 +96,7 @@ def serve_app() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    """One app server for the whole browser session."""
+    """One app server shared by all browser tests."""
     with serve_app() as url:
         yield url
 

@@ -1,4 +1,4 @@
-"""The page helpers' pure parts: value grids, URL corrections, link building."""
+"""The pages' pure parts: value grids, URL corrections, link building."""
 
 from __future__ import annotations
 
@@ -57,18 +57,18 @@ class FakeQuery(dict):
 
 
 def test_url_values_are_checked_once_and_corrections_are_explained():
-    session: dict = {}
-    url = state.UrlSettings(FakeQuery(steps="5000", lr="0.004", opt=["a", "zz", "b"]), session)
+    store: dict = {}
+    url = state.UrlSettings(FakeQuery(steps="5000", lr="0.004", opt=["a", "zz", "b"]), store)
     url.check_number("steps", "Steps", 10, 2000, integer=True)
     url.check_grid("lr", "lr", [0.001, 0.002, 0.005], log=True)
     url.check_many("opt", "optimizer", {"a": "A", "b": "B"}, max_n=1)
-    assert session["steps"] == 2000 and session["lr"] == 0.005 and session["opt"] == ["a"]
+    assert store["steps"] == 2000 and store["lr"] == 0.005 and store["opt"] == ["a"]
     notes = url.pop_notices()
     assert len(notes) == 4 and any("zz" in n for n in notes)
-    session["steps"] = 300  # the user moved the slider: the URL is not applied again
-    url2 = state.UrlSettings(FakeQuery(steps="5000"), session)
+    store["steps"] = 300  # the user moved the slider: the URL is not applied again
+    url2 = state.UrlSettings(FakeQuery(steps="5000"), store)
     url2.check_number("steps", "Steps", 10, 2000, integer=True)
-    assert session["steps"] == 300 and url2.pop_notices() == []
+    assert store["steps"] == 300 and url2.pop_notices() == []
 
 
 def test_link_holds_only_non_defaults_and_round_trips():

@@ -3,7 +3,7 @@
 Widgets bind themselves to the query string (``bind="query-params"``), so Streamlit
 keeps the address bar up to date. Streamlit silently resets a bound widget to its
 default when the URL holds a value it cannot use; we want the reader of a shared link
-to *see* what was corrected. So, once per session and before each widget is built,
+to *see* what was corrected. So, once per visit and before each widget is built,
 :class:`UrlSettings` looks at the raw URL value, clamps it to the widget's range or
 snaps it to the nearest allowed value (writing the result to ``st.session_state``,
 which Streamlit then uses) and records a notice that the page displays.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-_SEEN = "_url_seen"  # keys whose URL value was already checked in this session
+_SEEN = "_url_seen"  # keys whose URL value was already checked during this visit
 _NOTICES = "_url_notices"  # corrections not yet shown
 _FIXED = "_url_fixed"  # corrected values to write once more, so the address bar shows them
 
@@ -66,30 +66,31 @@ class UrlSettings:
 
     ``url_value`` is the query-string value (``None`` when absent); ``params`` collects
     the current non-default settings in the exact text Streamlit's bound widgets use,
-    so :meth:`link` reproduces the page.
+    so :meth:`link` reproduces the page. ``query`` is ``st.query_params`` and ``store``
+    is ``st.session_state`` (plain dict-likes in tests).
     """
 
-    def __init__(self, query: Any, session: Any) -> None:
+    def __init__(self, query: Any, store: Any) -> None:
         self._query = query
-        self._session = session
-        if _SEEN not in session:
-            session[_SEEN] = set()
-            session[_NOTICES] = []
-            session[_FIXED] = {}
-        elif session[_FIXED]:
+        self._store = store
+        if _SEEN not in store:
+            store[_SEEN] = set()
+            store[_NOTICES] = []
+            store[_FIXED] = {}
+        elif store[_FIXED]:
             # Streamlit drops a URL value it rejects from the address bar and does not
             # put a value set on the first run there; set again on the next run, it does
             # (unless the user has moved that control meanwhile: then theirs wins).
-            for key, value in session[_FIXED].items():
-                if session.get(key) == value:
-                    session[key] = value
-            session[_FIXED] = {}
+            for key, value in store[_FIXED].items():
+                if store.get(key) == value:
+                    store[key] = value
+            store[_FIXED] = {}
         self.params: dict[str, str | list[str]] = {}
 
     # -- reading the URL once ------------------------------------------------------
     def _take(self, key: str, many: bool = False) -> Any:
         """The raw URL value of ``key`` the first time it is asked for, else ``None``."""
-        seen = self._session[_SEEN]
+        seen = self._store[_SEEN]
         if key in seen:
             return None
         seen.add(key)
@@ -98,17 +99,17 @@ class UrlSettings:
         return self._query.get_all(key) if many else self._query[key]
 
     def notice(self, text: str) -> None:
-        self._session[_NOTICES].append(text)
+        self._store[_NOTICES].append(text)
 
     def pop_notices(self) -> list[str]:
-        notes = list(self._session[_NOTICES])
-        self._session[_NOTICES] = []
+        notes = list(self._store[_NOTICES])
+        self._store[_NOTICES] = []
         return notes
 
     def _set(self, key: str, value: Any, *, correction: bool = True) -> None:
-        self._session[key] = value
+        self._store[key] = value
         if correction:
-            self._session[_FIXED][key] = value
+            self._store[_FIXED][key] = value
 
     def check_number(
         self, key: str, label: str, low: float | None, high: float | None, *, integer: bool = False
