@@ -57,7 +57,7 @@ def grid_for(key: SurfaceKey, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.
 
 # cache_resource, not cache_data: trajectories are never modified after a run, so
 # every rerun can share them instead of unpickling copies (a third of a rerun's time)
-@st.cache_resource(max_entries=256, show_spinner=False)
+@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs={RunSettings: repr})
 def run_one(
     key: SurfaceKey,
     name: str,
