@@ -211,8 +211,9 @@ def run(
         if np.any(bad):  # a start outside the finite region never moves
             status[bad] = "diverged"
             stop_step[bad] = 0
-            hist_p[0][bad] = np.nan
-            hist_f[0][bad] = np.nan
+            # slices keep views even for a single trajectory (batch shape ())
+            np.copyto(hist_p[0:1], np.nan, where=bad[..., None])
+            np.copyto(hist_f[0:1], np.nan, where=bad)
             moving &= ~bad
         state = opt.init(p)
 

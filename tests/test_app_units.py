@@ -81,3 +81,17 @@ def test_link_holds_only_non_defaults_and_round_trips():
     assert query == {"opt": ["SGD", "Adam"], "formula": ["x**2 + 10*y**2"], "classroom": ["1"]}
     assert link.startswith("http://127.0.0.1:8501/?")
     assert url.link("http://127.0.0.1:8501").startswith("http://127.0.0.1:8501/?opt=SGD")
+
+
+def test_results_row_for_a_start_where_the_loss_is_already_out_of_bounds():
+    # a typed formula can make the start itself non-finite: the table must still show the run
+    import optim
+    from pages.ui.figures import PALETTE, Series
+    from pages.ui.runs import results_rows
+
+    surface = optim.surface_from_expression("exp(x**2 + y**2)")
+    traj = optim.run(surface, optim.make_optimizer("sgd"), [3.0, 3.0], 10)
+    assert traj.valid_length == 0
+    (row,) = results_rows(surface, [Series("SGD", PALETTE[0], traj)])
+    assert row["status"] == "diverged" and row["final loss"] is None
+    assert row["distance to nearest minimum"] is None

@@ -365,3 +365,15 @@ def test_rows_after_a_stop_are_nan_in_every_history():
     assert np.isnan(traj.grad[t:, 1]).all() and np.isnan(traj.effective_lr[t:, 1]).all()
     assert np.isnan(traj.lr[t:, 1]).all() and np.isfinite(traj.lr[:t, 1]).all()
     assert np.isfinite(traj.params[:, 0]).all() and np.isfinite(traj.grad[:, 0]).all()
+
+
+@pytest.mark.parametrize("start", [[3.0, 3.0], [[3.0, 3.0], [0.5, 0.5]]])
+def test_a_start_already_out_of_bounds_is_diverged_at_step_zero(start):
+    s = optim.surface_from_expression("exp(x**2 + y**2)")
+    traj = optim.run(s, optim.make_optimizer("sgd", lr=0.01), start, 10)
+    first = (0,) * (np.ndim(start) - 1)
+    assert traj.status[first] == "diverged" and traj.stop_step[first] == 0
+    assert traj.valid_length[first] == 0 and np.isnan(traj.params[(slice(None), *first)]).all()
+    assert "outside the region" in str(traj.message[first])
+    if np.ndim(start) == 2:  # the other trajectory is unaffected
+        assert traj.status[1] == "max_steps" and np.isfinite(traj.params[:, 1]).all()

@@ -201,12 +201,16 @@ def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
     minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
     for s in series:
         path = s.traj.path()
-        last = path[-1]
-        dist = float(np.min(np.linalg.norm(minima - last, axis=1))) if len(minima) else None
+        if len(path) == 0:  # the start itself was outside the finite region: no point to report
+            last, dist, loss = None, None, None
+        else:
+            last = path[-1]
+            dist = float(np.min(np.linalg.norm(minima - last, axis=1))) if len(minima) else None
+            loss = float(surface.loss(last))
         rows.append(
             {
                 "optimizer": s.label,
-                "final loss": float(surface.loss(last)),
+                "final loss": loss,
                 "distance to nearest minimum": dist,
                 "steps": _steps_taken(s.traj),
                 "status": str(np.asarray(s.traj.status).reshape(())),
