@@ -482,3 +482,17 @@ def test_png_encoder_roundtrip():
     raw = zlib.decompress(png[idat + 4 : idat + 4 + length])
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(3, 5)
     assert np.array_equal(rows[:, 1:], idx) and not rows[:, 0].any()
+
+
+@pytest.mark.parametrize("t_end", [1, 7, 99, 100, 201, 1000, 4321])
+def test_frame_steps_are_round_and_end_at_the_last_step(t_end):
+    steps = figures.frame_schedule(t_end, 100)
+    assert steps[0] == 0 and steps[-1] == t_end
+    assert len(steps) <= 101  # at most n_frames, plus the final step
+    assert len(steps) >= min(t_end + 1, 40)  # still a smooth animation
+    spacing = np.diff(steps[:-1]) if len(steps) > 2 else np.diff(steps)
+    assert len(set(spacing.tolist())) == 1  # evenly spaced up to the end
+    # one more step in the run keeps every label but the last one (same spacing)
+    longer = figures.frame_schedule(t_end + 1, 100)
+    if longer[1] == steps[1]:
+        assert set(steps.tolist()) - {t_end} <= set(longer.tolist())
