@@ -1097,6 +1097,26 @@ def _steps_end(series: list[Series] | tuple[Series, ...]) -> int:
     return max((max(_n_valid(s.traj) - 1, 0) for s in series), default=0)
 
 
+# Line charts: one dash pattern per series on top of its colour, so that series with
+# the same values (SGD and Lion share lr along every axis) stay visible one over another.
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+
+
+def _line(s: Series, k: int, f: dict) -> dict:
+    return dict(color=s.color, width=f["line"] - 0.5, dash=_DASHES[k % len(_DASHES)])
+
+
+def _log_axis(values: list[np.ndarray], **extra: Any) -> dict:
+    """A log axis; decade ticks only when the data span more than two decades
+    (Plotly otherwise labels 2, 3, ... 9 in between, unreadable on a projector)."""
+    axis: dict[str, Any] = dict(type="log", **extra)
+    v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size and np.log10(v.max() / v.min()) > 1:
+        axis["dtick"] = 1
+    return axis
+
+
 def _two_panel_layout(
     title: str, f: dict, left: str, right: str, x_end: int, y_left: dict, y_right: dict
 ) -> dict:
@@ -1144,7 +1164,7 @@ def effective_lr_figure(
     """
     f = _fonts(classroom)
     traces: list[dict] = []
-    for s in series:
+    for k, s in enumerate(series):
         n = max(_n_valid(s.traj) - 1, 0)
         elr = np.asarray(s.traj.effective_lr, dtype=np.float64)[:n]
         steps = np.arange(1, n + 1, dtype=np.float32)
@@ -1159,7 +1179,7 @@ def effective_lr_figure(
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
                     mode="lines",
-                    line=dict(color=s.color, width=f["line"] - 0.5),
+                    line=_line(s, k, f),
                     name=s.label,
                     legendgroup=s.label,
                     showlegend=c == 0,
@@ -1176,8 +1196,8 @@ def effective_lr_figure(
         f"along {vx}",
         f"along {vy}",
         _steps_end(series),
-        dict(type="log", title=dict(text="effective lr (log scale)")),
-        dict(type="log"),
+        _log_axis([t["y"] for t in traces[0::2]], title=dict(text="effective lr (log scale)")),
+        _log_axis([t["y"] for t in traces[1::2]]),
     )
     return _figure(traces, layout)
 
@@ -1198,14 +1218,14 @@ def loss_figure(
     finite = np.concatenate([v[np.isfinite(v)] for v in losses] or [np.zeros(0)])
     log_loss = finite.size == 0 or bool(finite.min() > 0)
     traces: list[dict] = []
-    for s, loss, norm in zip(series, losses, norms, strict=True):
+    for k, (s, loss, norm) in enumerate(zip(series, losses, norms, strict=True)):
         traces.append(
             dict(
                 type="scatter",
                 x=np.arange(len(loss), dtype=np.float32),
                 y=_f32(loss),
                 mode="lines",
-                line=dict(color=s.color, width=f["line"] - 0.5),
+                line=_line(s, k, f),
                 name=s.label,
                 legendgroup=s.label,
                 hovertemplate="%{y:.4g}",
@@ -1219,7 +1239,7 @@ def loss_figure(
                 xaxis="x2",
                 yaxis="y2",
                 mode="lines",
-                line=dict(color=s.color, width=f["line"] - 0.5),
+                line=_line(s, k, f),
                 name=s.label,
                 legendgroup=s.label,
                 showlegend=False,
@@ -1227,7 +1247,7 @@ def loss_figure(
             )
         )
     y_left = (
-        dict(type="log", title=dict(text="loss (log scale)"))
+        _log_axis(losses, title=dict(text="loss (log scale)"))
         if log_loss
         else dict(type="linear", title=dict(text="loss (linear scale: some values ≤ 0)"))
     )
@@ -1238,6 +1258,6 @@ def loss_figure(
         "gradient norm ‖g‖",
         _steps_end(series),
         y_left,
-        dict(type="log", title=dict(text="‖g‖ (log scale)")),
+        _log_axis(norms, title=dict(text="‖g‖ (log scale)")),
     )
     return _figure(traces, layout)
