@@ -447,6 +447,17 @@ def relayout_header(layout: dict, title_size: float, base_size: float, height: i
     layout.setdefault("margin", {})["t"] = int(top + legend_px + 8)
 
 
+def _style_axes(layout: dict, f: dict) -> None:
+    """Explicit axis fonts, so Streamlit's chart theme cannot shrink or grey them."""
+    axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+    for scene in (v for k, v in layout.items() if k.startswith("scene")):
+        axes += [scene.setdefault(a, {}) for a in ("xaxis", "yaxis", "zaxis")]
+    for axis in axes:
+        axis.setdefault("tickfont", dict(size=f["base"] - 1, color=_INK))
+        title = axis.setdefault("title", {})
+        title.setdefault("font", dict(size=f["base"] + 1, color=_INK))
+
+
 def _fonts(classroom: bool) -> dict:
     return (
         dict(base=18, title=24, line=4.0, faint=2.5, head=16, end=18)
@@ -901,11 +912,17 @@ def _contour_layout(
         plot_bgcolor="white",
         uirevision="contour",
     )
+    height = 860 if f["base"] > 15 else 720
+    _header(layout, title, subtitle, legend_items, f, height)
+    _style_axes(layout, f)
     if frame_steps is not None:
-        layout["margin"]["b"] = 150 if f["base"] > 15 else 130
-        layout["updatemenus"] = [_buttons(f)]
-        layout["sliders"] = [_scrubber(frame_steps, f)]
-    _header(layout, title, subtitle, legend_items, f, 860 if f["base"] > 15 else 720)
+        # Controls go below the x axis title: tick labels and title take ~2.6 lines.
+        below_axis = 2.6 * f["base"] + 14
+        layout["margin"]["b"] = int(below_axis + 4.6 * f["base"] + 20)
+        plot_h = height - layout["margin"]["t"] - layout["margin"]["b"]
+        y = -below_axis / max(plot_h, 1)
+        layout["updatemenus"] = [_buttons(f, y)]
+        layout["sliders"] = [_scrubber(frame_steps, f, y)]
     return layout
 
 
@@ -921,7 +938,7 @@ def _play_args(ms: int) -> list:
     ]
 
 
-def _buttons(f: dict) -> dict:
+def _buttons(f: dict, y: float) -> dict:
     pause = [[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")]
     return dict(
         type="buttons",
@@ -929,7 +946,7 @@ def _buttons(f: dict) -> dict:
         showactive=False,
         x=0.0,
         xanchor="left",
-        y=-0.08,
+        y=y,
         yanchor="top",
         pad=dict(r=6, t=0),
         font=dict(size=f["base"] - 1),
@@ -943,7 +960,7 @@ def _buttons(f: dict) -> dict:
     )
 
 
-def _scrubber(frame_steps: np.ndarray, f: dict) -> dict:
+def _scrubber(frame_steps: np.ndarray, f: dict, y: float) -> dict:
     steps = [
         dict(
             method="animate",
@@ -965,7 +982,7 @@ def _scrubber(frame_steps: np.ndarray, f: dict) -> dict:
         x=0.33,
         xanchor="left",
         len=0.67,
-        y=-0.05,
+        y=y,
         yanchor="top",
         pad=dict(t=0, b=0),
         currentvalue=dict(prefix="step ", font=dict(size=f["base"])),
@@ -1087,6 +1104,7 @@ def surface3d_figure(
         uirevision="surface3d",
     )
     _header(layout, title, "", [t["name"] for t in traces[1:]], f, 780 if classroom else 640)
+    _style_axes(layout, f)
     return _figure(traces, layout)
 
 
@@ -1107,7 +1125,7 @@ def _line(s: Series, k: int, f: dict) -> dict:
 
 
 def _log_axis(values: list[np.ndarray], **extra: Any) -> dict:
-    """A log axis; decade ticks only when the data span more than two decades
+    """A log axis; decade ticks only when the data span more than one decade
     (Plotly otherwise labels 2, 3, ... 9 in between, unreadable on a projector)."""
     axis: dict[str, Any] = dict(type="log", **extra)
     v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
@@ -1121,7 +1139,7 @@ def _two_panel_layout(
     title: str, f: dict, left: str, right: str, x_end: int, y_left: dict, y_right: dict
 ) -> dict:
     xr = [0, max(x_end, 1)]
-    return dict(
+    layout = dict(
         template=pio.templates[TEMPLATE],
         title=_title(title, "", f["title"]),
         font=dict(size=f["base"], color=_INK),
@@ -1149,6 +1167,8 @@ def _two_panel_layout(
         hovermode="x unified",
         margin=dict(l=70, r=30, t=90, b=110),
     )
+    _style_axes(layout, f)
+    return layout
 
 
 def effective_lr_figure(
