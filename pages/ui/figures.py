@@ -1062,12 +1062,12 @@ def surface3d_figure(
             colorscale=scale,
             showscale=False,
             surfacecolor=_f32(np.log10(height(sz)) if log_levels else sz),
-            opacity=0.85,
+            # see-through: on a log axis the paths run inside narrow valleys
+            opacity=0.6 if log_levels else 0.8,
             customdata=_f32(sz),
             hovertemplate=(
                 f"{vx} = %{{x:.3g}}, {vy} = %{{y:.3g}}<br>loss %{{customdata:.4g}}<extra></extra>"
             ),
-            contours=dict(z=dict(show=True, color="rgba(40,40,60,0.35)", width=1)),
             name="surface",
         )
     ]
@@ -1088,7 +1088,7 @@ def surface3d_figure(
                 z=_f32(height(lo) * lift + rise),
                 customdata=_f32(np.stack([keep, lo], axis=-1)),
                 mode="lines",
-                line=dict(color=s.color, width=f["line"] + 2),
+                line=dict(color=s.color, width=f["line"] + 4),
                 name=s.label,
                 hovertemplate=_hover(s.label, vx, vy),
             )
@@ -1118,7 +1118,8 @@ def surface3d_figure(
             zaxis=z_axis,
             aspectmode="manual",
             aspectratio=dict(x=1, y=1, z=0.7),
-            camera=dict(eye=dict(x=-1.35, y=-1.6, z=1.0)),
+            # from above and in front: valleys (where the paths run) stay in view
+            camera=dict(eye=dict(x=-1.1, y=-1.5, z=1.5)),
         ),
         margin=dict(l=10, r=10, t=80, b=10),
         uirevision="surface3d",
