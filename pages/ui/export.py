@@ -1,6 +1,6 @@
 """PNG and CSV export of what the Playground shows.
 
-PNG goes through kaleido 1.x, which drives a Chromium over the DevTools protocol.
+PNG goes through kaleido 1.x, which drives a headless Chromium (via choreographer).
 Starting that browser takes seconds, so one renderer stays alive for the whole
 process: a kaleido instance opened once on an event loop of its own, in a daemon
 thread. Calls are serialized by a lock, because kaleido mixes up the images of

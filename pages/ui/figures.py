@@ -71,7 +71,7 @@ class Series:
     traj: Any  # optim.Trajectory with batch shape (): params (T+1, 2), NaN rows after a stop
 
 
-# -- data helpers ----------------------------------------------------------------------------
+# -- data preparation ------------------------------------------------------------------------
 
 
 def surface_grid(surface: Any, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
