@@ -496,3 +496,10 @@ def test_frame_steps_are_round_and_end_at_the_last_step(t_end):
     longer = figures.frame_schedule(t_end + 1, 100)
     if longer[1] == steps[1]:
         assert set(steps.tolist()) - {t_end} <= set(longer.tolist())
+
+
+def test_effective_lr_panels_are_named_after_the_surface_variables():
+    s = optim.make_surface("linear")
+    fig = figures.effective_lr_figure(make_series(s, [("adam", {"lr": 0.1})], 20))
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("along a" in t for t in titles) and any("along b" in t for t in titles)
