@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -280,6 +281,7 @@ def _chain(
 
 
 _STATIC_CACHE: dict[tuple, tuple] = {}
+_STATIC_LOCK = threading.Lock()  # Streamlit serves each browser tab from its own thread
 _MAX_ISO_POINTS = 8_000  # ~90 kB of figure JSON and cheap to redraw; Rastrigin needs thinning
 
 
@@ -308,14 +310,16 @@ def _surface_layers(
     for a in (xs, ys, Z):
         digest.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     key = (Z.shape, digest.hexdigest())
-    hit = _STATIC_CACHE.get(key)
+    with _STATIC_LOCK:
+        hit = _STATIC_CACHE.get(key)
     if hit is None:
         levels, log_levels = contour_levels(Z)
         ix, iy = _decimate(*iso_lines(xs, ys, Z, levels), _MAX_ISO_POINTS)
         hit = (levels, log_levels, ix, iy, raster_uri(xs, ys, Z, levels))
-        if len(_STATIC_CACHE) >= 16:
-            _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
-        _STATIC_CACHE[key] = hit
+        with _STATIC_LOCK:
+            if len(_STATIC_CACHE) >= 16:
+                _STATIC_CACHE.pop(next(iter(_STATIC_CACHE)))
+            _STATIC_CACHE[key] = hit
     return hit
 
 
