@@ -50,18 +50,19 @@ for text in runs.messages(series):
 view3d = st.toggle("3-D view", key="view3d", bind="query-params")
 url.record("view3d", "true" if view3d else None)
 if view3d:
-    st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch")
+    st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch", theme=None)
 else:
     st.plotly_chart(
         runs.shown(view, "contour"),
         key="contour",
         width="stretch",
+        theme=None,  # the figure's own template, so the screen matches the exported PNG
         on_select=controls.set_start_from_click,
         selection_mode="points",
     )
 left, right = st.columns(2)
-left.plotly_chart(runs.shown(view, "eff_lr"), key="eff_lr", width="stretch")
-right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch")
+left.plotly_chart(runs.shown(view, "eff_lr"), key="eff_lr", width="stretch", theme=None)
+right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch", theme=None)
 
 if series:
     panels.results_table(surface, series)

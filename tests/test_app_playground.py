@@ -10,9 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim
+from pages.ui.controls import COMPARE, SHARED_LR
 
 APP = "../app.py"  # relative to this file, as AppTest resolves it
-FAST = {"steps": "20"}  # every test that does not need long runs keeps them short
+OWN = {"compare": COMPARE["own"]}  # per-optimizer hyperparameters, torch's defaults
+FAST = {"steps": "20", **OWN}  # every test that does not need long runs keeps them short
 
 
 def run_app(query: dict | None = None) -> AppTest:
@@ -57,6 +59,20 @@ def test_default_page_shows_chart_table_and_share_link():
     assert any(c.value.startswith("http") or c.value.startswith("?") for c in at.code)
     for name in at.multiselect(key="opt").value:  # the update rules sit one click away
         assert optim.OPTIMIZERS[name].latex in [x.value.strip("$\n") for x in at.latex]
+
+
+def test_opening_view_compares_at_one_learning_rate_where_every_path_travels():
+    # torch's defaults (lr 1e-3) barely move in 200 steps; the opening view must show a race
+    at = run_app()
+    assert at.radio(key="compare").value == "same"
+    assert at.select_slider(key="lr").value == SHARED_LR
+    table = results(at)
+    start = optim.make_surface(at.selectbox(key="surface").value).start
+    start_loss = float(optim.make_surface(at.selectbox(key="surface").value).loss(start))
+    assert (table["status"] != "diverged").all()
+    assert (table["final loss"] < 0.5 * start_loss).all(), table
+    # and the chart says so
+    assert COMPARE["same"] in chart(at)["layout"]["title"]["subtitle"]["text"]
 
 
 def test_changing_a_hyperparameter_changes_the_chart_and_results():
@@ -135,6 +151,7 @@ def test_out_of_range_url_values_are_clamped_with_a_notice_keeping_the_rest():
             "x0": "-1e6",
             "surface": "rosenbrock",
             "seed": "abc",
+            **OWN,
         }
     )
     text = warnings_text(at)
@@ -153,7 +170,7 @@ def test_out_of_range_url_values_are_clamped_with_a_notice_keeping_the_rest():
 
 
 def test_a_diverging_run_is_drawn_and_explained_in_words():
-    at = run_app({"steps": "200", "surface": "rosenbrock", "opt": "sgd", "sgd_lr": "1"})
+    at = run_app({"steps": "200", "surface": "rosenbrock", "opt": "sgd", "sgd_lr": "1", **OWN})
     assert results(at)["status"].tolist() == ["diverged"]
     assert "diverged" in warnings_text(at)
     assert not at.exception and not at.error

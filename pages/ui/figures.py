@@ -1152,7 +1152,8 @@ def _line(s: Series, k: int, f: dict) -> dict:
 def _log_axis(values: list[np.ndarray], **extra: Any) -> dict:
     """A log axis; decade ticks only when the data span more than one decade
     (Plotly otherwise labels 2, 3, ... 9 in between, unreadable on a projector)."""
-    axis: dict[str, Any] = dict(type="log", **extra)
+    # powers of ten (10⁻⁴), not SI prefixes (100µ), which read as units to a student
+    axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
     v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
     v = v[np.isfinite(v) & (v > 0)]
     if v.size and np.log10(v.max() / v.min()) > 1:
