@@ -120,9 +120,13 @@ def _chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
+    # never skip: a missing browser is a failure that says what to install
     path = _chromium()
     if not path:
-        pytest.skip("no Chromium found (set CHROMIUM_PATH)")
+        pytest.fail(
+            "no Chromium found: install one (Debian: apt-get install chromium), run "
+            "`.venv/bin/playwright install chromium`, or set CHROMIUM_PATH"
+        )
     return path
 
 

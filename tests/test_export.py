@@ -102,6 +102,20 @@ def test_chromium_path_prefers_the_environment_variable(tmp_path, monkeypatch):
     assert export.chromium_path() == str(fake)
 
 
+def test_chromium_path_finds_playwrights_own_download_last(tmp_path, monkeypatch):
+    # systems without a packaged Chromium get Playwright's download from `make test`
+    monkeypatch.delenv("CHROMIUM_PATH", raising=False)
+    monkeypatch.setattr(export, "_CANDIDATES", ())
+    monkeypatch.setattr(export, "_NAMES", ())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert export.chromium_path() is None
+    fake = tmp_path / ".cache/ms-playwright/chromium-1234/chrome-linux64/chrome"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert export.chromium_path() == str(fake)
+
+
 def test_no_chromium_means_a_plain_export_unavailable(runs, monkeypatch):
     monkeypatch.setattr(export, "chromium_path", lambda: None)
     monkeypatch.setattr(export, "_renderer", None)

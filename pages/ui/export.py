@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import copy
 import csv
+import glob
 import io
 import os
 import shutil
@@ -29,6 +30,12 @@ from .figures import relayout_header
 
 _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+# where Playwright's own browser download puts Chromium (the last resort of `make test`
+# on systems without a packaged Chromium)
+_PLAYWRIGHT_GLOBS = (
+    "~/.cache/ms-playwright/chromium-*/chrome-linux*/chrome",
+    "~/Library/Caches/ms-playwright/chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+)
 _START_TIMEOUT_S = 60.0
 _RENDER_TIMEOUT_S = 90.0
 
@@ -67,6 +74,10 @@ def chromium_path() -> str | None:
         found = shutil.which(name)
         if _is_exe(found):
             return found
+    for pattern in _PLAYWRIGHT_GLOBS:
+        for found in sorted(glob.glob(os.path.expanduser(pattern)), reverse=True):
+            if _is_exe(found):
+                return found
     return None
 
 
