@@ -152,7 +152,15 @@ def test_clicking_the_map_moves_the_start(page: Page, app_url):
     before = start_x.input_value()
     plot = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
     box = plot.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
-    expect(start_x).not_to_have_value(before, timeout=LONG)
+    # On a loaded machine the first click can land before Plotly has wired its click
+    # handler; a person would click again, and so does the test (a few times at most).
+    for attempt in range(3):
+        page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
+        try:
+            expect(start_x).not_to_have_value(before, timeout=LONG // 6)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     x = float(start_x.input_value())
     assert x > 0  # right of the centre of the default window
