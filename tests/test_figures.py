@@ -503,3 +503,32 @@ def test_effective_lr_panels_are_named_after_the_surface_variables():
     fig = figures.effective_lr_figure(make_series(s, [("adam", {"lr": 0.1})], 20))
     titles = [a.text for a in fig.layout.annotations]
     assert any("along a" in t for t in titles) and any("along b" in t for t in titles)
+
+
+def test_3d_paths_are_drawn_on_or_above_the_mesh_in_a_narrow_valley():
+    # Rosenbrock's valley is narrower than a grid cell: a path drawn at its true loss
+    # would disappear under the interpolated mesh. Check every drawn point against the
+    # mesh, interpolated here along x within the two bracketing rows, then along y.
+    s = optim.make_surface("rosenbrock")
+    traj = optim.run(s, optim.make_optimizer("adam", lr=0.05), s.start, 400)
+    fig = figures.surface3d_figure(
+        s, [Series("Adam", PALETTE[0], traj)], grid=figures.surface_grid(s)
+    )
+    mesh = next(t for t in fig.data if t.type == "surface")
+    path = next(t for t in fig.data if t.type == "scatter3d" and t.name == "Adam")
+    mx, my = np.asarray(mesh.x, float), np.asarray(mesh.y, float)
+    logz = np.log10(np.asarray(mesh.z, float))
+    px, py, pz = (np.asarray(v, float) for v in (path.x, path.y, path.z))
+    ok = np.isfinite(px)
+    assert ok.sum() > 50
+    for x, y, z in zip(px[ok], py[ok], pz[ok], strict=True):
+        i = min(int(np.searchsorted(my, y)) - 1, len(my) - 2)
+        below = [np.interp(x, mx, logz[r]) for r in (max(i, 0), max(i, 0) + 1)]
+        here = np.interp(y, my[max(i, 0) : max(i, 0) + 2], below)
+        assert np.log10(z) >= here - 1e-3, (x, y)
+    # the hover still reports the run's own loss
+    np.testing.assert_allclose(
+        np.asarray(path.customdata, float)[:, 1][ok],
+        traj.loss[np.asarray(path.customdata, float)[:, 0][ok].astype(int)],
+        rtol=1e-5,
+    )

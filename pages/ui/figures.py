@@ -1020,6 +1020,30 @@ def _scrubber(frame_steps: np.ndarray, f: dict, y: float) -> dict:
 # -- 3-D surface -------------------------------------------------------------------------
 
 
+def _mesh_height(xs: np.ndarray, ys: np.ndarray, H: np.ndarray, log: bool):
+    """Bilinear interpolation of the drawn heights ``H[i, j]`` at ``(xs[j], ys[i])``,
+    in log space on a log axis (as the mesh is drawn there); NaN outside the grid."""
+    G = np.log10(H) if log else H
+
+    def at(p: np.ndarray) -> np.ndarray:
+        fx = np.interp(p[:, 0], xs, np.arange(len(xs)), left=np.nan, right=np.nan)
+        fy = np.interp(p[:, 1], ys, np.arange(len(ys)), left=np.nan, right=np.nan)
+        ok = np.isfinite(fx) & np.isfinite(fy)
+        out = np.full(len(p), np.nan)
+        j = np.minimum(fx[ok].astype(int), len(xs) - 2)
+        i = np.minimum(fy[ok].astype(int), len(ys) - 2)
+        tx, ty = fx[ok] - j, fy[ok] - i
+        out[ok] = (
+            G[i, j] * (1 - tx) * (1 - ty)
+            + G[i, j + 1] * tx * (1 - ty)
+            + G[i + 1, j] * (1 - tx) * ty
+            + G[i + 1, j + 1] * tx * ty
+        )
+        return 10.0**out if log else out
+
+    return at
+
+
 def surface3d_figure(
     surface: Any,
     series: list[Series] | tuple[Series, ...],
@@ -1041,13 +1065,14 @@ def surface3d_figure(
     zmin = float(np.nanmin(Z)) if np.isfinite(Z).any() else 0.0
     # On a log z axis the height is the loss above the grid's minimum plus a small offset
     # (a hundredth of the lowest iso-level), so the minimum itself stays on the chart.
-    offset = float(levels[0] - zmin) / 100 if log_levels else 0.0
+    offset = float(levels[0] - zmin) if log_levels else 0.0
 
     def height(v: np.ndarray) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
         return np.maximum(v - zmin, 0.0) + offset if log_levels else v
 
-    step = max(1, int(np.ceil(len(xs) / 90)))
+    # full grid: a coarser mesh bridges narrow valleys (Rosenbrock's) high above their floor
+    step = max(1, int(np.ceil(len(xs) / 160)))
     sx, sy, sz = xs[::step], ys[::step], Z[::step, ::step]
     colors = _band_colors(10)
     scale = [[i / 9, f"rgb({c[0]},{c[1]},{c[2]})"] for i, c in enumerate(colors)]
@@ -1067,7 +1092,7 @@ def surface3d_figure(
             showscale=False,
             surfacecolor=_f32(np.log10(height(sz)) if log_levels else sz),
             # see-through: on a log axis the paths run inside narrow valleys
-            opacity=0.6 if log_levels else 0.8,
+            opacity=0.45 if log_levels else 0.8,
             customdata=_f32(sz),
             hovertemplate=(
                 f"{vx} = %{{x:.3g}}, {vy} = %{{y:.3g}}<br>loss %{{customdata:.4g}}<extra></extra>"
@@ -1075,9 +1100,13 @@ def surface3d_figure(
             name="surface",
         )
     ]
-    # lift paths slightly off the surface so that it does not hide them
+    # Draw each path point at least as high as the drawn mesh at that point, plus a
+    # lift: between grid nodes the mesh is interpolated, and across a valley narrower
+    # than a cell it floats above the valley floor, hiding a path drawn at its true loss.
+    # Only the drawing height changes; x, y and the hover's loss are the run's own.
     lift = 1.15 if log_levels else 1.0
     rise = 0.0 if log_levels else 0.01 * float(np.nanmax(sz) - np.nanmin(sz) or 1.0)
+    mesh = _mesh_height(sx, sy, height(sz), log_levels)
     for s in series:
         path, loss = _valid(s.traj)
         inside = (path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1)
@@ -1089,7 +1118,7 @@ def surface3d_figure(
                 type="scatter3d",
                 x=_f32(p[:, 0]),
                 y=_f32(p[:, 1]),
-                z=_f32(height(lo) * lift + rise),
+                z=_f32(np.fmax(height(lo), mesh(p)) * lift + rise),
                 customdata=_f32(np.stack([keep, lo], axis=-1)),
                 mode="lines",
                 line=dict(color=s.color, width=f["line"] + 4),
@@ -1123,7 +1152,7 @@ def surface3d_figure(
             aspectmode="manual",
             aspectratio=dict(x=1, y=1, z=0.7),
             # from above and in front: valleys (where the paths run) stay in view
-            camera=dict(eye=dict(x=-1.1, y=-1.5, z=1.5)),
+            camera=dict(eye=dict(x=-0.5, y=-1.2, z=2.1)),
         ),
         margin=dict(l=10, r=10, t=80, b=10),
         uirevision="surface3d",
