@@ -253,3 +253,15 @@ def test_a_malicious_formula_in_a_link_is_refused_with_a_message():
     assert at.error and "formula" in at.error[0].value.lower()
     fallback = run_app({**FAST, "surface": "custom"})  # the example formula
     assert chart(at) == chart(fallback)
+
+
+@pytest.mark.parametrize("raw", ["inf", "-inf", "nan", "7.5"])
+def test_non_finite_or_fractional_numbers_in_a_link_never_crash_the_page(raw):
+    # an integer control (the seed) once crashed inside Streamlit on ?seed=inf
+    at = run_app({**FAST, "seed": raw, "x0": raw})
+    assert not at.exception
+    text = warnings_text(at)
+    assert f"Seed = {raw}" in text or f"Seed = '{raw}'" in text, text
+    assert results(at)["status"].notna().all()
+    if raw == "7.5":
+        assert "whole number; using 8" in text

@@ -95,10 +95,23 @@ def spec_widget(
         if lo is not None and hi is not None and hi - lo <= 5000:
             value = c.slider(label, lo, hi, int(default), key=key, help=help_, bind=URL)
         else:
+            # A float-typed input holding whole numbers: Streamlit 1.67's integer
+            # number_input crashes (uncaught OverflowError) on a link like ?seed=inf,
+            # while its float input rejects non-finite URL values cleanly.
+            if isinstance(st.session_state.get(key), int):
+                st.session_state[key] = float(st.session_state[key])
             value = c.number_input(
-                label, lo, hi, int(default), step=1, key=key, help=help_, bind=URL
+                label,
+                float(lo) if lo is not None else None,
+                float(hi) if hi is not None else None,
+                float(default),
+                step=1.0,
+                format="%.0f",
+                key=key,
+                help=help_,
+                bind=URL,
             )
-        value = int(value)
+        value = int(round(value))
         url.record(key, None if value == int(default) else str(value))
         return value
     if spec.get("log") and low is not None and low > 0:

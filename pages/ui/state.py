@@ -123,15 +123,17 @@ class UrlSettings:
             self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
             return
         fixed = clamp(value, low, high)
-        if integer:
-            fixed = int(round(fixed))
         if fixed != value:
+            if integer:
+                fixed = int(round(fixed))
             self.notice(
                 f"{label} = {raw} from the link is outside [{fmt_number(low)}, "
                 f"{fmt_number(high)}]; using {fmt_number(fixed)}."
             )
             self._set(key, fixed)
         elif integer and not float(value).is_integer():
+            fixed = int(round(value))
+            self.notice(f"{label} = {raw} from the link is not a whole number; using {fixed}.")
             self._set(key, fixed)
 
     def check_grid(self, key: str, label: str, grid: Sequence[float], log: bool) -> None:
