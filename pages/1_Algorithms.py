@@ -27,10 +27,13 @@ for tab, (name, cls) in zip(tabs, optim.OPTIMIZERS.items(), strict=True):
             f"multiplies ${cls.direction}$."
         )
         st.markdown(algorithms.symbol_table(cls))
+        st.markdown("**What the other symbols mean**")
+        st.markdown(algorithms.state_symbol_table(cls))
         st.markdown(f"**History.** {cls.history}")
         st.markdown(
             f"**Live example:** {algorithms.DEMO_SURFACE} surface, torch's defaults, "
-            "the numbers of the first steps."
+            "the numbers of the first steps; each state column is torch's field name "
+            "followed by its symbol in the rule."
         )
         st.dataframe(algorithms.live_example(name), hide_index=True, key=f"live_{name}")
 

@@ -27,11 +27,36 @@ def test_every_optimizer_has_its_rule_symbols_and_live_numbers():
         assert cls.latex in latex, name
         for spec in cls.slider_specs():
             assert f"`{spec['key']}" in markdown, (name, spec["key"])
+        # the other symbols of the rule: their own table, every one with its meaning
+        assert algorithms.state_symbol_table(cls) in markdown, name
+        for symbol, field, meaning in cls.symbols:
+            stored = f"`{field}`" if field else "computed each step"
+            assert f"| ${symbol}$ | {stored} | {meaning} |" in markdown, (name, symbol)
+        # the live example labels every state column with its symbol, as plain text
+        symbols = {field: sym for sym, field, _ in cls.symbols if field}
         fields = [f for f in cls().init(np.zeros(2))._fields if f != "count"]
-        live = [t for t in tables if set(fields) <= set(t.columns) and "gradient g_t" in t]
+        columns = {f"{f} ({algorithms.unicode_symbol(symbols[f])})" for f in fields}
+        live = [t for t in tables if columns <= set(t.columns) and "gradient g_t" in t]
         assert live, f"no live example for {name}"
+        assert not any("\\" in c or "$" in c for c in live[0].columns), list(live[0].columns)
         # the numbers move: the parameters after the steps differ from the start
         assert live[0]["parameters θ_t"].iloc[-1] != live[0]["parameters θ_t"].iloc[0]
+
+
+def test_state_columns_carry_their_symbols_in_plain_text():
+    columns = list(algorithms.live_example("adam", steps=1)[0])
+    assert columns == [
+        "step t",
+        "parameters θ_t",
+        "gradient g_t",
+        "exp_avg (m_t)",
+        "exp_avg_sq (v_t)",
+        "max_exp_avg_sq (v^max_t)",
+    ]
+    for cls in optim.OPTIMIZERS.values():
+        for symbol, _, _ in cls.symbols:
+            plain = algorithms.unicode_symbol(symbol)
+            assert plain and not set(plain) & set("\\{}$"), (cls.name, symbol, plain)
 
 
 def test_weight_decay_section_shows_both_forms():

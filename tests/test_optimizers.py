@@ -619,3 +619,31 @@ def test_float32_and_integer_inputs_become_float64():
     opt = make_optimizer("adam")
     p, s = opt.step(np.ones(2, dtype=np.float32), np.array([1, 2]), opt.init(np.ones(2)))
     assert p.dtype == np.float64 and s.exp_avg.dtype == np.float64
+
+
+# -- the symbols of each update rule, explained -----------------------------------------------
+def hyperparameter_symbols(cls) -> set[str]:
+    return {spec["symbol"] for spec in cls.slider_specs() if spec["symbol"]}
+
+
+@pytest.mark.parametrize("name", TEACHING_ORDER)
+def test_every_state_field_has_its_symbol(name):
+    cls = optim.OPTIMIZERS[name]
+    fields = set(cls().init(np.zeros(2))._fields) - {"count"}
+    stored = {field for _, field, _ in cls.symbols if field}
+    assert fields <= stored, sorted(fields - stored)
+    # and no symbol claims a field the state does not have
+    assert stored <= fields | {"count"}, sorted(stored - fields - {"count"})
+
+
+@pytest.mark.parametrize("name", TEACHING_ORDER)
+def test_every_symbol_is_in_the_rule_and_is_no_hyperparameter(name):
+    cls = optim.OPTIMIZERS[name]
+    symbols = [symbol for symbol, _, _ in cls.symbols]
+    assert len(symbols) == len(set(symbols))
+    for symbol, field, meaning in cls.symbols:
+        assert symbol in cls.latex, symbol  # the table cannot drift from the rule
+        assert symbol not in hyperparameter_symbols(cls), symbol
+        assert isinstance(field, str) and meaning.strip() and meaning.endswith("."), symbol
+    # the gradient and the parameters are always explained
+    assert {"g_t", r"\theta_t"} <= set(symbols)

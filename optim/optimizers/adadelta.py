@@ -7,7 +7,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    GRADIENT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -99,6 +103,33 @@ u_t &\leftarrow \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\
     history = (
         "Zeiler (2012), a fix for Adagrad's ever-shrinking steps that also tries to remove "
         "the learning rate; published the same year as Hinton's RMSProp."
+    )
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        (
+            r"v_t",
+            "square_avg",
+            "A running average of the squared gradients (decay rho), per coordinate.",
+        ),
+        (
+            r"\frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}",
+            "ratio",
+            "This step's scale per coordinate: the typical size of recent updates divided "
+            "by the typical size of recent gradients.",
+        ),
+        (
+            r"\Delta_t",
+            "",
+            "The update of step t before the learning rate: the gradient times that scale.",
+        ),
+        (
+            r"u_t",
+            "acc_delta",
+            "A running average of the squared updates Delta (decay rho), per coordinate.",
+        ),
+        PARAMETERS,
+        STEP,
     )
 
     def validate(self, h: dict[str, Any]) -> None:

@@ -7,7 +7,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    GRADIENT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -103,6 +107,24 @@ s_t &\leftarrow s_{t-1} + g_t^2 \\
         "Duchi, Hazan and Singer (2011), from online convex optimization; the first widely "
         "used adaptive method, good for sparse features. RMSProp and Adadelta (2012) "
         "replaced its ever-growing sum by a running average."
+    )
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        (
+            r"\tilde\gamma_t",
+            "",
+            "The learning rate of step t after lr_decay has divided it down (equal to lr "
+            "when lr_decay is 0).",
+        ),
+        (
+            r"s_t",
+            "sum",
+            "The sum of all squared gradients so far in each coordinate, on top of its "
+            "starting value; it only grows.",
+        ),
+        PARAMETERS,
+        STEP,
     )
 
     def validate(self, h: dict[str, Any]) -> None:

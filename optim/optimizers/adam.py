@@ -8,7 +8,16 @@ import numpy as np
 
 from .base import (
     DECOUPLED_WEIGHT_DECAY,
+    EXP_AVG,
+    EXP_AVG_SQ,
+    GRADIENT,
+    M_HAT,
     MAXIMIZE,
+    PARAMETERS,
+    PLAIN_GRADIENT,
+    STEP,
+    SURFACE_GRADIENT,
+    V_HAT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -116,6 +125,22 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         "(Loshchilov and Hutter, 2017), NAdam (Dozat, 2016), RAdam (Liu et al., 2019)."
     )
     direction = r"\hat m_t"
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        EXP_AVG,
+        EXP_AVG_SQ,
+        (
+            r"v^{\max}_t",
+            "max_exp_avg_sq",
+            "AMSGrad only: the largest v_t seen so far, which then takes v_t's place in the "
+            "step (the state keeps it at zero otherwise).",
+        ),
+        M_HAT,
+        V_HAT,
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)
@@ -226,4 +251,13 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
     history = (
         "Loshchilov and Hutter, 'Decoupled Weight Decay Regularization' (2017, ICLR 2019); "
         "now the standard optimizer for training transformers."
+    )
+    symbols = (
+        (
+            r"\theta'_{t-1}",
+            "",
+            "The parameters after the weight-decay shrink and before the Adam step.",
+        ),
+        PLAIN_GRADIENT,
+        *(s for s in Adam.symbols if s not in (GRADIENT, SURFACE_GRADIENT)),
     )

@@ -7,7 +7,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    EXP_AVG,
+    GRADIENT,
+    M_HAT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     Optimizer,
     apply_weight_decay,
@@ -90,6 +96,20 @@ u_t &\leftarrow \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
         "infinity-norm limit of Adam's update."
     )
     direction = r"\hat m_t"
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        EXP_AVG,
+        M_HAT,
+        (
+            r"u_t",
+            "exp_inf",
+            "A slowly decaying maximum of the gradient's size per coordinate: it shrinks by "
+            "beta2 each step unless the new gradient is larger.",
+        ),
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)

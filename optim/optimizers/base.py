@@ -152,6 +152,61 @@ def without(hparams: tuple[HParam, ...], *names: str) -> tuple[HParam, ...]:
     return tuple(h for h in hparams if h.name not in names)
 
 
+# -- the symbols several update rules share: (LaTeX, state field or "", meaning) ----------------
+SURFACE_GRADIENT = (
+    r"\nabla f",
+    "",
+    "The gradient of the surface f: its slope in each coordinate, pointing uphill "
+    "(in the Playground possibly a noisy or minibatch estimate).",
+)
+GRADIENT = (
+    r"g_t",
+    "",
+    "The gradient this step uses: the surface's slope at the parameters the step starts "
+    "from, plus lambda times those parameters when weight decay is coupled (added here).",
+)
+PLAIN_GRADIENT = (
+    r"g_t",
+    "",
+    "The surface's slope at the parameters the step starts from; weight decay is not "
+    "added to it, it shrinks the parameters directly.",
+)
+PARAMETERS = (
+    r"\theta_t",
+    "",
+    "The parameters (the point on the surface) after step t; with subscript t-1, the "
+    "point the step starts from.",
+)
+STEP = (
+    "t",
+    "count",
+    "The step number, 1 for the first step; a subscript t-1 means the value after the previous step.",
+)
+EXP_AVG = (
+    r"m_t",
+    "exp_avg",
+    "The momentum: a running average of the gradients that keeps a fraction beta1 of "
+    "its old value each step.",
+)
+EXP_AVG_SQ = (
+    r"v_t",
+    "exp_avg_sq",
+    "A running average of the squared gradients (decay beta2), per coordinate: how "
+    "steep that coordinate has been lately.",
+)
+M_HAT = (
+    r"\hat m_t",
+    "",
+    "m_t divided by 1 - beta1^t (bias correction), which undoes the pull towards "
+    "the zero it started from.",
+)
+V_HAT = (
+    r"\hat v_t",
+    "",
+    "v_t divided by 1 - beta2^t, the same bias correction for the squared average.",
+)
+
+
 # -- validation ---------------------------------------------------------------------------
 def as_batch(value: Any) -> Any:
     """A scalar stays a float; an array shaped like the batch gets a trailing axis."""
@@ -212,7 +267,9 @@ class Optimizer:
     * ``hparams``: tuple of :class:`HParam` in torch's argument order;
     * ``latex``: the update rule as a LaTeX ``aligned`` block (also in the docstring);
     * ``summary``: one paragraph of intuition; ``history``: where it came from;
-    * ``direction``: which vector ``effective_lr`` multiplies (LaTeX).
+    * ``direction``: which vector ``effective_lr`` multiplies (LaTeX);
+    * ``symbols``: every other symbol of ``latex`` (state and derived quantities),
+      as ``(LaTeX symbol, state field or "" when not stored, meaning)``.
     """
 
     name: ClassVar[str] = ""
@@ -222,6 +279,7 @@ class Optimizer:
     summary: ClassVar[str] = ""
     history: ClassVar[str] = ""
     direction: ClassVar[str] = r"g_t"
+    symbols: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     def __init__(self, **hyper: Any) -> None:
         known = {h.name for h in self.hparams}

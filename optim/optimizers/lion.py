@@ -7,6 +7,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    PARAMETERS,
+    PLAIN_GRADIENT,
+    STEP,
     HParam,
     Optimizer,
     betas_hparam,
@@ -93,6 +96,23 @@ m_t &\leftarrow \beta_2\, m_{t-1} + (1-\beta_2)\, g_t
         "echoes signSGD (Bernstein et al., 2018)."
     )
     direction = r"\operatorname{sign}(c_t)"
+    symbols = (
+        (
+            r"c_t",
+            "",
+            "A blend of the kept momentum (weight beta1) and the new gradient (weight "
+            "1 - beta1); only its sign is used for the step.",
+        ),
+        (
+            r"m_t",
+            "exp_avg",
+            "The momentum kept between steps: a running average of the gradients with the "
+            "slower decay beta2.",
+        ),
+        PLAIN_GRADIENT,
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)

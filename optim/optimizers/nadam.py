@@ -8,7 +8,14 @@ import numpy as np
 
 from .base import (
     DECOUPLED_WEIGHT_DECAY,
+    EXP_AVG,
+    EXP_AVG_SQ,
+    GRADIENT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
+    V_HAT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -112,6 +119,38 @@ v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarr
         "bringing Nesterov's look-ahead (1983) into Adam (2014)."
     )
     direction = r"\bar m_t"
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        (
+            r"\mu_t",
+            "",
+            "The momentum coefficient of step t: it warms up from beta1/2 towards beta1 at "
+            "the pace set by momentum_decay.",
+        ),
+        (
+            r"\mu_{t+1}",
+            "",
+            "The same coefficient one step ahead, used for the look-ahead part of the step.",
+        ),
+        EXP_AVG,
+        EXP_AVG_SQ,
+        V_HAT,
+        (
+            r"\prod_{i=1}^{t}\mu_i",
+            "mu_product",
+            "The product of all momentum coefficients so far; it replaces beta1^t in the bias "
+            "correction (times mu_{t+1} for the look-ahead part).",
+        ),
+        (
+            r"\bar m_t",
+            "",
+            "The look-ahead direction: the bias-corrected mix of the new gradient and the "
+            "momentum to be applied next.",
+        ),
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)

@@ -9,7 +9,14 @@ import numpy as np
 
 from .base import (
     DECOUPLED_WEIGHT_DECAY,
+    EXP_AVG,
+    EXP_AVG_SQ,
+    GRADIENT,
+    M_HAT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     Optimizer,
     apply_weight_decay,
@@ -105,6 +112,33 @@ r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\
         "ICLR 2020), explaining why Adam needs a learning-rate warmup and building one in."
     )
     direction = r"\hat m_t"
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        EXP_AVG,
+        M_HAT,
+        EXP_AVG_SQ,
+        (
+            r"\rho_\infty",
+            "",
+            "How many squared gradients v_t effectively averages in the long run; fixed by "
+            "beta2 alone.",
+        ),
+        (
+            r"\rho_t",
+            "",
+            "How many squared gradients v_t effectively averages after t steps; the "
+            "adaptive step switches on once it exceeds 5.",
+        ),
+        (
+            r"r_t",
+            "",
+            "The rectification factor: scales the adaptive step down while v_t is still "
+            "unreliable and grows towards 1.",
+        ),
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)

@@ -7,7 +7,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    GRADIENT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -123,6 +127,35 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
         "Proposed by Hinton in his 2012 Coursera lecture (slide 6e), never published as a "
         "paper; the centered variant is from Graves (2013). It sits between Adagrad (2011) "
         "and Adam (2014), which adds momentum and bias correction."
+    )
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        (
+            r"v_t",
+            "square_avg",
+            "A running average of the squared gradients (decay alpha), per coordinate.",
+        ),
+        (
+            r"\bar g_t",
+            "grad_avg",
+            "A running average of the gradients themselves (decay alpha); only the centered "
+            "variant updates it, otherwise the state keeps it at zero.",
+        ),
+        (
+            r"r_t",
+            "",
+            "The divisor of each coordinate: the root of the average squared gradient (minus "
+            "the squared average gradient when centered) plus epsilon.",
+        ),
+        (
+            r"b_t",
+            "momentum_buffer",
+            "The velocity: a decaying sum of the divided gradients g_t / r_t (the state keeps "
+            "it at zero while momentum is 0).",
+        ),
+        PARAMETERS,
+        STEP,
     )
 
     def validate(self, h: dict[str, Any]) -> None:

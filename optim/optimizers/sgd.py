@@ -7,7 +7,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .base import (
+    GRADIENT,
     MAXIMIZE,
+    PARAMETERS,
+    STEP,
+    SURFACE_GRADIENT,
     WEIGHT_DECAY,
     HParam,
     Optimizer,
@@ -116,6 +120,24 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
         "starting point of every method that follows."
     )
     direction = r"d_t"
+    symbols = (
+        GRADIENT,
+        SURFACE_GRADIENT,
+        (
+            r"b_t",
+            "momentum_buffer",
+            "The velocity: a decaying sum of past gradients that starts as the first gradient "
+            "(the state keeps it at zero while momentum is 0).",
+        ),
+        (
+            r"d_t",
+            "",
+            "The direction of this step: the gradient itself without momentum, the velocity "
+            "with it, or the gradient plus momentum times the velocity with nesterov.",
+        ),
+        PARAMETERS,
+        STEP,
+    )
 
     def validate(self, h: dict[str, Any]) -> None:
         check_range("Invalid learning rate", h["lr"], 0.0)
@@ -193,6 +215,7 @@ b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t 
 \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
 \end{aligned}"""
     direction = r"b_t"
+    symbols = tuple(s for s in SGD.symbols if s[0] != "d_t")  # the direction is b_t itself
     summary = (
         "A ball rolling downhill: the velocity keeps 90% of itself each step and adds the "
         "new gradient, so progress along a long valley builds up while zig-zags across it "
@@ -250,6 +273,7 @@ b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + g_t & t > 1 \end{ca
 \theta_t &\leftarrow \theta_{t-1} - \gamma\, (g_t + \mu\, b_t)
 \end{aligned}"""
     direction = r"g_t + \mu\, b_t"
+    symbols = Momentum.symbols
     summary = (
         "Momentum that looks ahead: the step adds the fresh gradient to the already "
         "updated velocity, so it starts to brake before it overshoots. It oscillates "

@@ -6,6 +6,7 @@ optimizer gets its section without any change here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,67 @@ def symbol_table(cls: type) -> str:
     return "\n".join(lines)
 
 
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def state_symbol_table(cls: type) -> str:
+    """A Markdown table of the rule's other symbols: symbol, where it is stored, meaning."""
+    lines = ["| symbol | stored in state as | meaning |", "| --- | --- | --- |"]
+    for symbol, field, meaning in cls.symbols:
+        stored = f"`{field}`" if field else "computed each step"
+        lines.append(f"| ${_markdown_cell(symbol)}$ | {stored} | {_markdown_cell(meaning)} |")
+    return "\n".join(lines)
+
+
+# LaTeX commands of the symbols, as plain Unicode for places without math rendering
+_UNICODE = {
+    r"\nabla": "∇",
+    r"\theta": "θ",
+    r"\gamma": "γ",
+    r"\Delta": "Δ",
+    r"\epsilon": "ε",
+    r"\mu": "μ",
+    r"\rho": "ρ",
+    r"\infty": "∞",
+    r"\prod": "∏",
+    r"\max": "max",
+}
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}  # combining marks
+
+
+def unicode_symbol(latex: str) -> str:
+    r"""A symbol's LaTeX as plain text, for dataframe headers and other non-math places.
+
+    >>> unicode_symbol(r"\hat m_t"), unicode_symbol(r"v^{\max}_t"), unicode_symbol(r"u_{t-1}")
+    ('m̂_t', 'v^max_t', 'u_(t-1)')
+    >>> unicode_symbol(r"\frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}")
+    '√(u_(t-1) + ε) / √(v_t + ε)'
+    >>> unicode_symbol(r"\prod_{i=1}^{t}\mu_i")
+    '∏_(i=1)^t μ_i'
+    """
+    text = re.sub(r"\}(?=\\[A-Za-z])", "} ", latex)  # "^{t}\mu" reads "^t μ"
+    text = re.sub(
+        r"\\(hat|bar|tilde)\s*(\\[A-Za-z]+|[A-Za-z])",
+        lambda m: m.group(2) + _ACCENTS[m.group(1)],
+        text,
+    )
+    for command, char in _UNICODE.items():
+        text = re.sub(re.escape(command) + r"(?![A-Za-z])\s*", char, text)
+    # sub- and superscripts: a single character or a word loses its braces, anything
+    # longer gets parentheses
+    text = re.sub(r"([_^])\{(\w+)\}", r"\1\2", text)
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1(\2)", text)
+    text = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", text)
+    text = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\1 / \2", text)
+    text = re.sub(r"\\[,;! ]", " ", text)
+    return " ".join(text.split())
+
+
+def _column(field: str, labels: dict[str, str]) -> str:
+    return f"{field} ({labels[field]})" if field in labels else field
+
+
 def _cell(value: Any) -> str:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:
@@ -45,20 +107,23 @@ def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dic
     """A few steps on the ill-conditioned bowl with torch's defaults, every number shown.
 
     Each row is one step: the parameters after it, the gradient it used and every
-    field of the optimizer's state (``count``, moments, ...).
+    field of the optimizer's state (moments, ...; ``count`` is the step), each state
+    column labelled with its symbol in the update rule.
 
     >>> rows = live_example("sgd", steps=2, lr=0.1)
-    >>> [r["step t"] for r in rows], sorted(rows[1])[:3]
-    (['0', '1', '2'], ['gradient g_t', 'momentum_buffer', 'parameters θ_t'])
+    >>> [r["step t"] for r in rows], sorted(rows[1])
+    (['0', '1', '2'], ['gradient g_t', 'momentum_buffer (b_t)', 'parameters θ_t', 'step t'])
     """
     surface = optim.make_surface(DEMO_SURFACE)
     opt = optim.make_optimizer(name, **({} if lr is None else {"lr": lr}))
+    labels = {field: unicode_symbol(sym) for sym, field, _ in opt.symbols if field}
     params = np.asarray(surface.start, dtype=np.float64)
     state = opt.init(params)
-    rows = [
-        {"step t": "0", "parameters θ_t": _cell(params), "gradient g_t": ""}
-        | {f: _cell(v) for f, v in state._asdict().items() if f != "count"}
-    ]
+
+    def fields(state) -> dict[str, str]:
+        return {_column(f, labels): _cell(v) for f, v in state._asdict().items() if f != "count"}
+
+    rows = [{"step t": "0", "parameters θ_t": _cell(params), "gradient g_t": ""} | fields(state)]
     for _ in range(steps):
         grad = surface.grad(params)
         params, state = opt.step(params, grad, state)
@@ -68,7 +133,7 @@ def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dic
                 "parameters θ_t": _cell(params),
                 "gradient g_t": _cell(grad),
             }
-            | {f: _cell(v) for f, v in state._asdict().items() if f != "count"}
+            | fields(state)
         )
     return rows
 
