@@ -52,7 +52,7 @@ FPS_TARGET = 25.0
 TIMEOUT_MS = 90_000
 
 # The contour chart is the Playground's first Plotly chart.
-CHART = "document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
+CHART = "document.querySelector('.st-key-contour .js-plotly-plot')"
 
 # What the user sees of the runs: length and end of each series' traces (from the
 # decoded ``_fullData``: ``data`` may still hold the base64 form of the arrays).

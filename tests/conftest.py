@@ -1,7 +1,7 @@
 """Shared fixtures: the app served on a free loopback port, and a headless Chromium.
 
 Browser tests use Debian's Chromium (or ``$CHROMIUM_PATH``) through Playwright's
-sync API; they are skipped when no Chromium is found.
+sync API; without a Chromium they fail and say what to install (never skipped).
 """
 
 from __future__ import annotations
@@ -74,11 +74,16 @@ def serve_app() -> Iterator[str]:
         "--server.fileWatcherType",
         "none",
     ]
+    # The server's log goes to a file, never to an unread pipe: once a pipe's buffer
+    # fills up (Streamlit's and the PNG exporter's logging), the server blocks on its
+    # next write and the page stops answering in the middle of a test.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / f"server-{port}.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     url = f"http://127.0.0.1:{port}"
@@ -92,6 +97,7 @@ def serve_app() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")
