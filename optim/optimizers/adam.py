@@ -24,8 +24,7 @@ from .base import (
     apply_weight_decay,
     betas_hparam,
     bias_correction,
-    check_betas,
-    check_range,
+    check_adam_family,
     ema_sq,
     eps_hparam,
     f64,
@@ -143,10 +142,7 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_betas(h["betas"])
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_adam_family(h)
 
     def _decoupled(self) -> bool:
         return self.decoupled if self.decoupled is not None else self._h["decoupled_weight_decay"]

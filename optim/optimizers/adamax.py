@@ -19,8 +19,7 @@ from .base import (
     apply_weight_decay,
     betas_hparam,
     bias_correction,
-    check_betas,
-    check_range,
+    check_adam_family,
     eps_hparam,
     f64,
     lerp,
@@ -112,10 +111,7 @@ u_t &\leftarrow \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_betas(h["betas"])
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_adam_family(h)
 
     def init(self, params: np.ndarray) -> AdamaxState:
         z = zeros_like(params)

@@ -251,6 +251,14 @@ def check_betas(betas: tuple[Any, Any]) -> None:
         check_range(f"Invalid beta parameter at index {i}", beta, 0.0, 1.0)
 
 
+def check_adam_family(h: dict[str, Any]) -> None:
+    """The checks torch's Adam, AdamW, Adamax, NAdam and RAdam share, in torch's order."""
+    check_range("Invalid learning rate", h["lr"], 0.0)
+    check_range("Invalid epsilon value", h["eps"], 0.0)
+    check_betas(h["betas"])
+    check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+
+
 # -- the optimizer ------------------------------------------------------------------------
 class State(NamedTuple):
     """Placeholder base for documentation; each optimizer defines its own NamedTuple."""

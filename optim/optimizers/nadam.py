@@ -22,7 +22,7 @@ from .base import (
     apply_weight_decay,
     betas_hparam,
     bias_correction,
-    check_betas,
+    check_adam_family,
     check_range,
     ema_sq,
     eps_hparam,
@@ -153,10 +153,7 @@ v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarr
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_betas(h["betas"])
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_adam_family(h)
         check_range("Invalid momentum_decay value", h["momentum_decay"], 0.0)
 
     def _mu(self, count: int) -> Any:

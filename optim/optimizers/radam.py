@@ -22,8 +22,7 @@ from .base import (
     apply_weight_decay,
     betas_hparam,
     bias_correction,
-    check_betas,
-    check_range,
+    check_adam_family,
     ema_sq,
     eps_hparam,
     f64,
@@ -141,10 +140,7 @@ r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_betas(h["betas"])
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_adam_family(h)
 
     def init(self, params: np.ndarray) -> RAdamState:
         z = zeros_like(params)
