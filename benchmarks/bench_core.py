@@ -41,19 +41,6 @@ LR = {
     "adamax": 1e-2,
     "lion": 1e-3,
 }
-TORCH_NAMES = {
-    "sgd": ("SGD", {}),
-    "momentum": ("SGD", {"momentum": 0.9}),
-    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-    "adagrad": ("Adagrad", {}),
-    "adadelta": ("Adadelta", {}),
-    "rmsprop": ("RMSprop", {}),
-    "adam": ("Adam", {}),
-    "adamw": ("AdamW", {}),
-    "nadam": ("NAdam", {}),
-    "radam": ("RAdam", {}),
-    "adamax": ("Adamax", {}),
-}
 
 
 REPEATS = 3
@@ -102,11 +89,11 @@ def steps_only(name: str, starts: np.ndarray, steps: int) -> float:
 def torch_time(torch, name: str, starts: np.ndarray, steps: int) -> float:
     """torch.optim + autograd on the same problem: forward, backward, step, and the
     parameters and loss of every step kept for plotting (optim.run keeps those and more)."""
-    cls_name, implied = TORCH_NAMES[name]
+    cls = optim.OPTIMIZERS[name]
 
     def go():
         p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
-        opt = getattr(torch.optim, cls_name)([p], lr=LR[name], **implied)
+        opt = getattr(torch.optim, cls.torch_class)([p], **{**cls.defaults(), "lr": LR[name]})
         path = torch.empty((steps + 1, *p.shape), dtype=torch.float64)
         losses = torch.empty((steps + 1, *p.shape[:-1]), dtype=torch.float64)
         path[0] = p.detach()
@@ -168,7 +155,7 @@ def main() -> None:
         ta, diverged = ours(name, starts, batch_steps)
         tb, _ = ours(name, starts, batch_steps, record="path")
         row = f"{name:<10} {t1 * 1e3:7.1f}ms"
-        if torch and name in TORCH_NAMES:
+        if torch and optim.OPTIMIZERS[name].torch_class:
             r1 = torch_time(torch, name, start, single_steps)
             rb = torch_time(torch, name, starts, batch_steps)
             worst_single, worst_batch = min(worst_single, r1 / t1), min(worst_batch, rb / tb)
@@ -177,7 +164,7 @@ def main() -> None:
         else:
             row += f" {'-':>9} {'-':>7}   {ta:7.2f}s {tb:7.2f}s {'-':>8} {'-':>6}"
         ts = steps_only(name, starts, batch_steps)
-        if torch and name in TORCH_NAMES:
+        if torch and optim.OPTIMIZERS[name].torch_class:
             worst_steps = min(worst_steps, rb / ts)
         print(row + f" {ts:10.2f}s  {diverged:>8}")
     print(

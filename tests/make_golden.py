@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from optim.optimizers import OPTIMIZERS  # noqa: E402
 
 OUT = Path(__file__).with_name("golden") / "torch_trajectories.json"
 STEPS = 30
@@ -26,21 +31,6 @@ START = (1.5, -0.8)
 # a schedule for the cases that change lr between steps (torch: group["lr"] = lr * factor)
 SCHEDULE = [0.5 + 0.5 * math.cos(math.pi * t / STEPS) + 0.1 * (t % 3) for t in range(STEPS)]
 
-# optimizer name -> (torch.optim class, the torch arguments our name implies)
-TORCH_NAMES = {
-    "sgd": ("SGD", {}),
-    "momentum": ("SGD", {"momentum": 0.9}),
-    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-    "adagrad": ("Adagrad", {}),
-    "adadelta": ("Adadelta", {}),
-    "rmsprop": ("RMSprop", {}),
-    "adam": ("Adam", {}),
-    "adamw": ("AdamW", {}),
-    "nadam": ("NAdam", {}),
-    "radam": ("RAdam", {}),
-    "adamax": ("Adamax", {}),
-    "lion": (None, {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0}),
-}
 
 # (optimizer, hyperparameters, use SCHEDULE): together they take every branch of every update.
 CASES = [
@@ -140,13 +130,13 @@ class Lion:
 def record(name: str, hyper: dict, scheduled: bool) -> dict:
     import torch
 
-    cls_name, implied = TORCH_NAMES[name]
-    kwargs = {**implied, **hyper}
+    cls = OPTIMIZERS[name]
+    kwargs = {**cls.defaults(), **hyper}
     p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
-    if cls_name is None:
+    if cls.torch_class is None:  # Lion: the paper's update, written with torch ops below
         opt = Lion([p], **kwargs)
     else:
-        opt = getattr(torch.optim, cls_name)([p], foreach=False, **kwargs)
+        opt = getattr(torch.optim, cls.torch_class)([p], foreach=False, **kwargs)
     base_lr = opt.param_groups[0]["lr"]
     params, grads = [p.detach().tolist()], []
     for t in range(STEPS):

@@ -12,21 +12,6 @@ from optim.optimizers import OPTIMIZERS, make_optimizer
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
-# our name -> (torch.optim class name, arguments our name implies); Lion is not in torch.optim
-TORCH = {
-    "sgd": ("SGD", {}),
-    "momentum": ("SGD", {"momentum": 0.9}),
-    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-    "adagrad": ("Adagrad", {}),
-    "adadelta": ("Adadelta", {}),
-    "rmsprop": ("RMSprop", {}),
-    "adam": ("Adam", {}),
-    "adamw": ("AdamW", {}),
-    "nadam": ("NAdam", {}),
-    "radam": ("RAdam", {}),
-    "adamax": ("Adamax", {}),
-}
-
 
 def random_hyper(name: str, rng: np.random.Generator) -> dict:
     """A random configuration: every hyperparameter of ``name`` drawn from a sensible range."""
@@ -57,9 +42,17 @@ def random_hyper(name: str, rng: np.random.Generator) -> dict:
     return hyper
 
 
+# Lion is not in torch.optim
+TORCH = [name for name, cls in OPTIMIZERS.items() if cls.torch_class is not None]
+# our presets: torch.optim.SGD with these arguments
+PRESETS = {"momentum": {"momentum": 0.9}, "nesterov": {"momentum": 0.9, "nesterov": True}}
+
+
 def torch_optimizer(name: str, params, hyper: dict):
-    cls_name, implied = TORCH[name]
-    return getattr(torch.optim, cls_name)(params, foreach=False, **{**implied, **hyper})
+    cls = OPTIMIZERS[name]
+    return getattr(torch.optim, cls.torch_class)(
+        params, foreach=False, **{**cls.defaults(), **hyper}
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -104,10 +97,10 @@ def test_random_configuration_matches_torch(name, seed):
 
 @pytest.mark.parametrize("name", list(TORCH))
 def test_defaults_are_torch_defaults(name):
-    cls_name, implied = TORCH[name]
-    signature = inspect.signature(getattr(torch.optim, cls_name).__init__).parameters
-    for key, value in OPTIMIZERS[name].defaults().items():
-        expected = implied.get(key, signature[key].default)
+    cls = OPTIMIZERS[name]
+    signature = inspect.signature(getattr(torch.optim, cls.torch_class).__init__).parameters
+    for key, value in cls.defaults().items():
+        expected = PRESETS.get(name, {}).get(key, signature[key].default)
         assert value == expected, key
 
 

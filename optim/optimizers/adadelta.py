@@ -73,6 +73,7 @@ class Adadelta(Optimizer):
     """
 
     name = "adadelta"
+    torch_class = "Adadelta"
     label = "Adadelta"
     hparams = (
         lr_hparam(1.0),

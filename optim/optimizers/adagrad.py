@@ -68,6 +68,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
+    torch_class = "Adagrad"
     label = "Adagrad"
     hparams = (
         lr_hparam(1e-2),

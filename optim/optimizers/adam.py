@@ -88,6 +88,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    torch_class = "Adam"
     label = "Adam"
     decoupled: bool | None = None  # AdamW fixes it; Adam reads decoupled_weight_decay
     hparams = (
@@ -227,6 +228,7 @@ class AdamW(Adam):
     """
 
     name = "adamw"
+    torch_class = "AdamW"
     label = "AdamW"
     decoupled = True
     hparams = without(with_defaults(Adam.hparams, weight_decay=1e-2), "decoupled_weight_decay")

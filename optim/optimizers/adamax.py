@@ -71,6 +71,7 @@ class Adamax(Optimizer):
     """
 
     name = "adamax"
+    torch_class = "Adamax"
     label = "Adamax"
     hparams = (
         lr_hparam(2e-3),

@@ -281,6 +281,9 @@ class Optimizer:
     """
 
     name: ClassVar[str] = ""
+    # the torch.optim class that computes the same thing when given this optimizer's
+    # hyperparameters by name (None: not in torch.optim, e.g. Lion)
+    torch_class: ClassVar[str | None] = None
     label: ClassVar[str] = ""
     hparams: ClassVar[tuple[HParam, ...]] = ()
     latex: ClassVar[str] = ""

@@ -83,6 +83,7 @@ class NAdam(Optimizer):
     """
 
     name = "nadam"
+    torch_class = "NAdam"
     label = "NAdam"
     hparams = (
         lr_hparam(2e-3),

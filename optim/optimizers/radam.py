@@ -84,6 +84,7 @@ class RAdam(Optimizer):
     """
 
     name = "radam"
+    torch_class = "RAdam"
     label = "RAdam"
     hparams = (
         lr_hparam(1e-3),

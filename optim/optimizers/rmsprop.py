@@ -81,6 +81,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    torch_class = "RMSprop"
     label = "RMSprop"
     hparams = (
         lr_hparam(1e-2),

@@ -74,6 +74,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    torch_class = "SGD"
     label = "SGD"
     hparams = (
         lr_hparam(1e-3),
