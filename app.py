@@ -66,7 +66,7 @@ right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch", theme=
 
 if series:
     panels.results_table(surface, series)
-    panels.update_rules([c.name for c in choices])
+    panels.update_rules(choices)
 if not classroom:
     panels.export_panel(view, series)
     panels.share_panel(url)

@@ -30,6 +30,10 @@ for tab, (name, cls) in zip(tabs, optim.OPTIMIZERS.items(), strict=True):
         st.markdown("**What the other symbols mean**")
         st.markdown(algorithms.state_symbol_table(cls))
         st.markdown(f"**History.** {cls.history}")
+        call = algorithms.torch_call(name)
+        st.markdown("**In PyTorch**" if call else "**In PyTorch:** not part of `torch.optim`.")
+        if call:
+            st.code(call, language="python")
         st.markdown(
             f"**Live example:** {algorithms.DEMO_SURFACE} surface, torch's defaults, "
             "the numbers of the first steps; each state column is torch's field name "

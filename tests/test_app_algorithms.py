@@ -88,3 +88,13 @@ def test_live_example_is_the_optimizer_itself():
     for row in rows[1:]:
         p = p - 0.1 * surface.grad(p)
         assert row["parameters θ_t"] == "(" + ", ".join(f"{v:.4g}" for v in p) + ")"
+
+
+def test_every_torch_optimizer_shows_its_pytorch_line():
+    at = open_algorithms()
+    calls = [c.value for c in at.code if c.language == "python"]
+    for cls in optim.OPTIMIZERS.values():
+        if cls.torch_class is not None:
+            assert any(c.startswith(f"torch.optim.{cls.torch_class}(") for c in calls), cls.name
+    assert "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=True)" in calls
+    assert any("not part of `torch.optim`" in m.value for m in at.markdown)

@@ -127,7 +127,7 @@ def test_share_link_restores_the_same_settings():
     lr.set_value(float(lr.proto.options[1])).run()
     at.selectbox(key="surface").set_value(list(optim.SURFACES)[-1]).run()
     at.number_input(key="x0").set_value(0.5).run()
-    link = next(c.value for c in at.code if "classroom" not in c.value)
+    link = next(c.value for c in at.code if c.language != "python" and "classroom" not in c.value)
     query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(urlsplit(link).query).items()}
     again = run_app(query)
     assert not again.warning, warnings_text(again)
@@ -265,3 +265,13 @@ def test_non_finite_or_fractional_numbers_in_a_link_never_crash_the_page(raw):
     assert results(at)["status"].notna().all()
     if raw == "7.5":
         assert "whole number; using 8" in text
+
+
+def test_update_rules_give_the_pytorch_line_for_the_settings_on_screen():
+    at = run_app({**FAST, "opt": ["sgd", "momentum", "lion"]})
+    lr = at.select_slider(key="momentum_lr")
+    lr.set_value(0.05).run()
+    calls = [c.value for c in at.code if c.language == "python"]
+    assert "torch.optim.SGD(model.parameters(), lr=0.001)" in calls
+    assert "torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)" in calls
+    assert not any("Lion" in c for c in calls)  # not in torch.optim: no line to copy

@@ -96,6 +96,40 @@ def _column(field: str, labels: dict[str, str]) -> str:
     return f"{field} ({labels[field]})" if field in labels else field
 
 
+def torch_call(name: str, hyper: dict[str, Any] | None = None) -> str:
+    """The line of PyTorch that builds this optimizer, for a student's training script.
+
+    ``lr`` is always spelled out; every other hyperparameter only where it differs
+    from the defaults of the torch.optim class itself (so the presets show what makes
+    them presets). ``""`` for an optimizer torch.optim does not have.
+
+    >>> torch_call("nesterov")
+    'torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=True)'
+    >>> torch_call("adam", {"lr": 0.1, "betas": (0.9, 0.99)})
+    'torch.optim.Adam(model.parameters(), lr=0.1, betas=(0.9, 0.99))'
+    >>> torch_call("lion")
+    ''
+    """
+    cls = optim.OPTIMIZERS[name]
+    if cls.torch_class is None:
+        return ""
+    # the registered optimizer that is the torch class with its own defaults (SGD for
+    # Momentum and Nesterov), first in teaching order
+    plain = next(c for c in optim.OPTIMIZERS.values() if c.torch_class == cls.torch_class)
+    values = {**cls.defaults(), **(hyper or {})}
+    args = ["model.parameters()", f"lr={_default_text(values['lr'])}"]
+    for key, value in values.items():
+        if key != "lr" and value != plain.defaults().get(key):
+            args.append(f"{key}={_python(value)}")
+    return f"torch.optim.{cls.torch_class}({', '.join(args)})"
+
+
+def _python(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_python(v) for v in value) + ")"
+    return _default_text(value)
+
+
 def _cell(value: Any) -> str:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:

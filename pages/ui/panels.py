@@ -8,7 +8,7 @@ import streamlit as st
 
 import optim
 
-from . import export, figures
+from . import algorithms, export, figures
 from .controls import COMPARE, GRAD_MODES, RunSettings
 from .runs import View, chart, results_rows
 from .state import UrlSettings, fmt_number
@@ -42,15 +42,19 @@ def results_table(surface: Any, series: list[figures.Series]) -> None:
     )
 
 
-def update_rules(names: list[str]) -> None:
-    """Each optimizer's update rule and idea, one click away."""
-    cols = st.columns(max(len(names), 1))
-    for col, name in zip(cols, names, strict=False):
-        cls = optim.OPTIMIZERS[name]
+def update_rules(choices: list) -> None:
+    """Each optimizer's update rule, idea and PyTorch line, one click away."""
+    cols = st.columns(max(len(choices), 1))
+    for col, choice in zip(cols, choices, strict=False):
+        cls = optim.OPTIMIZERS[choice.name]
         with col.popover(f"{cls.label} rule", icon=":material/functions:", width="stretch"):
             st.latex(cls.latex)
             st.write(cls.summary)
             st.caption(f"Effective learning rate multiplies ${cls.direction}$.")
+            call = algorithms.torch_call(choice.name, dict(choice.hyper))
+            if call:
+                st.caption("The same optimizer, as set here, in PyTorch:")
+                st.code(call, language="python")
 
 
 def export_panel(view: View, series: list) -> None:
