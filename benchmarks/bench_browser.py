@@ -11,9 +11,10 @@ Chromium and prints a table:
   really changed position on screen (sampled every ``requestAnimationFrame``);
   target >= 25 frames per second.
 
-Run it alone (one Chromium at a time on a small machine)::
+Run it alone, with no other browser or test run on the machine (its timings are
+the browser's own)::
 
-    flock /tmp/browser.lock python benchmarks/bench_browser.py
+    .venv/bin/python benchmarks/bench_browser.py
 
 This is a measurement, not a test: it never fails on a slow result.
 """

@@ -1,6 +1,6 @@
 """The real app in headless Chromium: charts, animation, downloads, links, classroom mode.
 
-Run under ``flock /tmp/browser.lock`` so that only one Chromium runs at a time.
+On a small machine, run them with no other browser running (they wait on the page).
 Waits are Playwright's ``expect``/``wait_for_function`` conditions, never sleeps.
 """
 
