@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .surfaces import spec
+from .optimizers.base import slider_spec
 
 
 class Schedule:
@@ -81,7 +81,7 @@ def _fraction(name: str, value: float) -> None:
         raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
 
 
-_T_MAX = spec(
+_T_MAX = slider_spec(
     "T_max",
     "period T_max",
     0,
@@ -91,7 +91,7 @@ _T_MAX = spec(
     r"T_{\max}",
     kind="int",
 )
-_ETA_MIN = spec(
+_ETA_MIN = slider_spec(
     "eta_min",
     "final fraction",
     0.0,
@@ -118,8 +118,10 @@ class StepDecay(Schedule):
     label = "Step decay"
     latex = r"\gamma_t = \gamma \cdot g^{\lfloor t / s \rfloor}"
     specs = (
-        spec("step_size", "step size", 100, 1, 2000, "Steps between two decays.", "s", kind="int"),
-        spec("gamma", "gamma", 0.5, 0.01, 1.0, "Factor applied at each decay.", "g"),
+        slider_spec(
+            "step_size", "step size", 100, 1, 2000, "Steps between two decays.", "s", kind="int"
+        ),
+        slider_spec("gamma", "gamma", 0.5, 0.01, 1.0, "Factor applied at each decay.", "g"),
     )
 
     def validate(self, h):
@@ -136,7 +138,7 @@ class ExponentialDecay(Schedule):
     name = "exponential"
     label = "Exponential decay"
     latex = r"\gamma_t = \gamma \cdot g^{t}"
-    specs = (spec("gamma", "gamma", 0.99, 0.9, 1.0, "Factor applied at every step.", "g"),)
+    specs = (slider_spec("gamma", "gamma", 0.99, 0.9, 1.0, "Factor applied at every step.", "g"),)
 
     def validate(self, h):
         _positive("gamma", h["gamma"])
@@ -187,8 +189,10 @@ class WarmupCosine(Schedule):
         r"{T_{\max}-W}\right) & t \ge W \end{cases}"
     )
     specs = (
-        spec("warmup", "warm-up steps", 50, 0, 1000, "Steps of linear warm-up.", "W", kind="int"),
-        spec(
+        slider_spec(
+            "warmup", "warm-up steps", 50, 0, 1000, "Steps of linear warm-up.", "W", kind="int"
+        ),
+        slider_spec(
             "start_factor",
             "start factor",
             0.1,
@@ -224,7 +228,7 @@ class InverseTime(Schedule):
     name = "inverse_time"
     label = "Inverse-time decay"
     latex = r"\gamma_t = \frac{\gamma}{1 + k\,t}"
-    specs = (spec("decay", "decay rate", 0.01, 0.0, 1.0, "How fast the rate shrinks.", "k"),)
+    specs = (slider_spec("decay", "decay rate", 0.01, 0.0, 1.0, "How fast the rate shrinks.", "k"),)
 
     def validate(self, h):
         if h["decay"] < 0:

@@ -35,6 +35,8 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from .optimizers.base import slider_spec
+
 X, Y = sp.symbols("x y", real=True)
 HESSIAN_OPS = 150  # above this many operations in the gradient, differentiate numerically
 A, B = sp.symbols("a b", real=True)
@@ -390,31 +392,6 @@ def polish_minima(
 # -- the catalogue -------------------------------------------------------------------
 
 
-def spec(
-    key: str,
-    label: str,
-    default: float,
-    low: float,
-    high: float,
-    help: str,
-    symbol: str = "",
-    log: bool = False,
-    kind: str = "float",
-) -> dict:
-    """A slider description, the same shape the optimizers use."""
-    return dict(
-        key=key,
-        label=label,
-        symbol=symbol,
-        default=default,
-        low=low,
-        high=high,
-        log=log,
-        help=help,
-        kind=kind,
-    )
-
-
 @dataclass(frozen=True)
 class SurfaceSpec:
     """A registry entry: name, label and parameters known before building anything."""
@@ -620,7 +597,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "linear",
             "Linear regression (MSE)",
             _linear,
-            (spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            (slider_spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
             "Fit y = a x + b to 100 points of y = 2x + 3 on [-1, 1]: the loss of the "
             "weights (a, b). Minibatches give stochastic gradients.",
         ),
@@ -628,7 +605,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "quadratic",
             "Quadratic fit (MSE)",
             _quadratic,
-            (spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            (slider_spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
             "Fit y = a x^2 + b x to y = 0.5x^2 - 2x + 0.5 on [-3, 7): the two features "
             "have very different scales, so the valley is long and narrow.",
         ),
@@ -637,7 +614,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "Ill-conditioned bowl",
             _bowl,
             (
-                spec(
+                slider_spec(
                     "condition",
                     "condition number",
                     20.0,
@@ -647,7 +624,7 @@ SURFACES: dict[str, SurfaceSpec] = {
                     r"\kappa",
                     log=True,
                 ),
-                spec(
+                slider_spec(
                     "angle",
                     "rotation angle",
                     0.0,
@@ -665,8 +642,10 @@ SURFACES: dict[str, SurfaceSpec] = {
             "Rosenbrock",
             _rosenbrock,
             (
-                spec("a", "a", 1.0, -2.0, 2.0, "The minimum sits at (a, a²).", "a"),
-                spec("b", "b", 100.0, 1.0, 1000.0, "Steepness of the valley walls.", "b", log=True),
+                slider_spec("a", "a", 1.0, -2.0, 2.0, "The minimum sits at (a, a²).", "a"),
+                slider_spec(
+                    "b", "b", 100.0, 1.0, 1000.0, "Steepness of the valley walls.", "b", log=True
+                ),
             ),
             "A curved, flat-bottomed banana valley: easy to find, slow to follow.",
         ),
@@ -684,7 +663,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "rastrigin",
             "Rastrigin (many local minima)",
             _rastrigin,
-            (spec("A", "A", 10.0, 0.0, 20.0, "Height of the ripples.", "A"),),
+            (slider_spec("A", "A", 10.0, 0.0, 20.0, "Height of the ripples.", "A"),),
             "A bowl covered in ripples: many local minima trap plain descent.",
         ),
         SurfaceSpec(

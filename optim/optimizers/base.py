@@ -30,6 +30,32 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 
 
+def slider_spec(
+    key: str,
+    label: str,
+    default: Any,
+    low: float | None,
+    high: float | None,
+    help: str,
+    symbol: str = "",
+    log: bool = False,
+    kind: str = "float",
+) -> dict:
+    """One slider description, the shape every control in the app is built from
+    (optimizer hyperparameters, surface parameters, schedule parameters)."""
+    return dict(
+        key=key,
+        label=label,
+        symbol=symbol,
+        default=default,
+        low=low,
+        high=high,
+        log=log,
+        help=help,
+        kind=kind,
+    )
+
+
 @dataclass(frozen=True)
 class HParam:
     """One hyperparameter: its torch name, default and how a slider shows it.
@@ -51,33 +77,23 @@ class HParam:
     parts: tuple[tuple[str, str, float, float, bool], ...] = ()
 
     def slider_specs(self) -> list[dict]:
-        """Flat slider descriptions: key, label, symbol, default, low, high, log, help, kind."""
+        """Flat slider descriptions (see :func:`slider_spec`); a pair gives one per part."""
         if self.kind == "pair":
             return [
-                dict(
-                    key=f"{self.name}[{i}]",
-                    label=label,
-                    symbol=sym,
-                    default=self.default[i],
-                    low=lo,
-                    high=hi,
-                    log=lg,
-                    help=self.help,
-                    kind="float",
-                )
+                slider_spec(f"{self.name}[{i}]", label, self.default[i], lo, hi, self.help, sym, lg)
                 for i, (label, sym, lo, hi, lg) in enumerate(self.parts)
             ]
         return [
-            dict(
-                key=self.name,
-                label=self.name,
-                symbol=self.symbol,
-                default=self.default,
-                low=self.low,
-                high=self.high,
-                log=self.log,
-                help=self.help,
-                kind=self.kind,
+            slider_spec(
+                self.name,
+                self.name,
+                self.default,
+                self.low,
+                self.high,
+                self.help,
+                self.symbol,
+                self.log,
+                self.kind,
             )
         ]
 
