@@ -16,6 +16,7 @@ from .base import (
     HParam,
     Optimizer,
     apply_weight_decay,
+    check_non_negative,
     check_range,
     ema_sq,
     eps_hparam,
@@ -134,10 +135,9 @@ u_t &\leftarrow \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
+        check_non_negative(h, "lr")
         check_range("Invalid rho value", h["rho"], 0.0, 1.0, high_open=False)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_non_negative(h, "eps", "weight_decay")
 
     def init(self, params: np.ndarray) -> AdadeltaState:
         return AdadeltaState(

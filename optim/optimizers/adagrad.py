@@ -16,7 +16,7 @@ from .base import (
     HParam,
     Optimizer,
     apply_weight_decay,
-    check_range,
+    check_non_negative,
     eps_hparam,
     f64,
     lr_hparam,
@@ -129,11 +129,7 @@ s_t &\leftarrow s_{t-1} + g_t^2 \\
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid lr_decay value", h["lr_decay"], 0.0)
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
-        check_range("Invalid initial_accumulator_value value", h["initial_accumulator_value"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
+        check_non_negative(h, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def init(self, params: np.ndarray) -> AdagradState:
         return AdagradState(count=0, sum=self._fill(self._h["initial_accumulator_value"], params))

@@ -267,12 +267,31 @@ def check_betas(betas: tuple[Any, Any]) -> None:
         check_range(f"Invalid beta parameter at index {i}", beta, 0.0, 1.0)
 
 
+# torch's wording for the few hyperparameters whose message does not follow "Invalid {name} value"
+_TORCH_NAMES = {"lr": "learning rate", "eps": "epsilon"}
+
+
+def check_non_negative(h: dict[str, Any], *names: str) -> None:
+    """torch's ``0.0 <= value`` check of each named hyperparameter, in the order given
+    (the first failure is the message torch would raise).
+
+    >>> check_non_negative({"lr": 0.1, "eps": -1.0}, "lr", "eps")
+    Traceback (most recent call last):
+    ...
+    ValueError: Invalid epsilon value: -1.0
+    """
+    for name in names:
+        noun = _TORCH_NAMES.get(name)
+        check_range(
+            f"Invalid {noun}" if name == "lr" else f"Invalid {noun or name} value", h[name], 0.0
+        )
+
+
 def check_adam_family(h: dict[str, Any]) -> None:
     """The checks torch's Adam, AdamW, Adamax, NAdam and RAdam share, in torch's order."""
-    check_range("Invalid learning rate", h["lr"], 0.0)
-    check_range("Invalid epsilon value", h["eps"], 0.0)
+    check_non_negative(h, "lr", "eps")
     check_betas(h["betas"])
-    check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+    check_non_negative(h, "weight_decay")
 
 
 # -- the optimizer ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from .base import (
     Optimizer,
     betas_hparam,
     check_betas,
-    check_range,
+    check_non_negative,
     f64,
     lr_hparam,
     zeros_like,
@@ -115,9 +115,9 @@ m_t &\leftarrow \beta_2\, m_{t-1} + (1-\beta_2)\, g_t
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
+        check_non_negative(h, "lr")
         check_betas(h["betas"])
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_non_negative(h, "weight_decay")
 
     def init(self, params: np.ndarray) -> LionState:
         return LionState(count=0, exp_avg=zeros_like(params))

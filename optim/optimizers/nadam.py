@@ -23,7 +23,7 @@ from .base import (
     betas_hparam,
     bias_correction,
     check_adam_family,
-    check_range,
+    check_non_negative,
     ema_sq,
     eps_hparam,
     f64,
@@ -155,7 +155,7 @@ v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarr
 
     def validate(self, h: dict[str, Any]) -> None:
         check_adam_family(h)
-        check_range("Invalid momentum_decay value", h["momentum_decay"], 0.0)
+        check_non_negative(h, "momentum_decay")
 
     def _mu(self, count: int) -> Any:
         return self._h["betas"][0] * (1.0 - 0.5 * 0.96 ** (count * self._h["momentum_decay"]))

@@ -16,7 +16,7 @@ from .base import (
     HParam,
     Optimizer,
     apply_weight_decay,
-    check_range,
+    check_non_negative,
     ema_sq,
     eps_hparam,
     f64,
@@ -160,11 +160,7 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid epsilon value", h["eps"], 0.0)
-        check_range("Invalid momentum value", h["momentum"], 0.0)
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
-        check_range("Invalid alpha value", h["alpha"], 0.0)
+        check_non_negative(h, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def init(self, params: np.ndarray) -> RMSpropState:
         z = zeros_like(params)

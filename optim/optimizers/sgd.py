@@ -16,6 +16,7 @@ from .base import (
     HParam,
     Optimizer,
     apply_weight_decay,
+    check_non_negative,
     check_range,
     f64,
     is_on,
@@ -141,9 +142,7 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
     )
 
     def validate(self, h: dict[str, Any]) -> None:
-        check_range("Invalid learning rate", h["lr"], 0.0)
-        check_range("Invalid momentum value", h["momentum"], 0.0)
-        check_range("Invalid weight_decay value", h["weight_decay"], 0.0)
+        check_non_negative(h, "lr", "momentum", "weight_decay")
         check_range("Invalid dampening value", h["dampening"], -np.inf)
         if h["nesterov"] and (
             np.any(np.asarray(h["momentum"]) <= 0) or np.any(np.asarray(h["dampening"]) != 0)
