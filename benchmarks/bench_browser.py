@@ -22,32 +22,17 @@ This is a measurement, not a test: it never fails on a slow result.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pages.ui.export import chromium_path  # noqa: E402
+from tests.appserver import CHROMIUM_ARGS, serve_app  # noqa: E402
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LATENCY_TARGET_S = 0.7
 FPS_TARGET = 25.0
 TIMEOUT_MS = 90_000
@@ -67,63 +52,6 @@ SIGNATURE = f"""() => {{
 
 NEXT_PAINT = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame("
 NEXT_PAINT += "() => r(performance.now()))))"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve_app() -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port, stopped afterwards."""
-    port = free_port()
-    streamlit = Path(sys.executable).with_name("streamlit")
-    cmd = [
-        str(streamlit),
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("streamlit did not start within 60 s") from None
-            time.sleep(0.2)  # polling a starting server
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_idle(page) -> None:
@@ -208,7 +136,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with serve_app() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, args=FLAGS, headless=True)
+        browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         t = time.perf_counter()
         page.goto(url)
