@@ -117,9 +117,10 @@ def torch_call(name: str, hyper: dict[str, Any] | None = None) -> str:
     # Momentum and Nesterov), first in teaching order
     plain = next(c for c in optim.OPTIMIZERS.values() if c.torch_class == cls.torch_class)
     values = {**cls.defaults(), **(hyper or {})}
+    torch_defaults = plain.defaults()
     args = ["model.parameters()", f"lr={_default_text(values['lr'])}"]
     for key, value in values.items():
-        if key != "lr" and value != plain.defaults().get(key):
+        if key != "lr" and value != torch_defaults.get(key):
             args.append(f"{key}={_python(value)}")
     return f"torch.optim.{cls.torch_class}({', '.join(args)})"
 
