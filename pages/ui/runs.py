@@ -1,16 +1,23 @@
 """The cached boundary between the page and the core: surfaces, runs, results.
 
-Functions take primitives only (names, tuples of numbers), so Streamlit can hash
-them; the core objects are rebuilt from those inside.
+Functions take hashable primitives only (names, tuples of numbers, frozen
+dataclasses of them); the core objects are rebuilt from those inside.
+
+The memos are ``functools.lru_cache``, shared by every session of the server like
+``st.cache_resource`` but looked up by the arguments' own hash: a rerun makes about
+ten look-ups, and Streamlit's cache digests every argument on each of them (together
+about a tenth of a default rerun's own time).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
 import optim
@@ -22,7 +29,7 @@ from .figures import PALETTE, Series, surface_grid
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@lru_cache(maxsize=32)
 def build_surface(key: SurfaceKey) -> Any:
     """The surface for a key; ``ValueError`` (not cached) for a bad formula."""
     name, params, formula = key
@@ -55,9 +62,8 @@ def grid_for(key: SurfaceKey, n: int = 160) -> tuple[np.ndarray, np.ndarray, np.
     return surface_grid(build_surface(key), n=n)
 
 
-# cache_resource, not cache_data: trajectories are never modified after a run, so
-# every rerun can share them instead of unpickling copies (a third of a rerun's time)
-@st.cache_resource(max_entries=256, show_spinner=False, hash_funcs={RunSettings: repr})
+# trajectories are never modified after a run, so every rerun shares them
+@lru_cache(maxsize=256)
 def run_one(
     key: SurfaceKey,
     name: str,
@@ -118,7 +124,7 @@ class View:
     subtitle: str = ""
 
 
-@st.cache_resource(max_entries=48, show_spinner=False, hash_funcs={View: repr})
+@lru_cache(maxsize=48)
 def chart(view: View, kind: str, step: int | None = None) -> Any:
     """A figure for the current settings, built once and reused by every rerun.
 
@@ -185,7 +191,7 @@ class ReadyFigure(go.Figure):
         return dict(self._ready)
 
 
-@st.cache_resource(max_entries=48, show_spinner=False, hash_funcs={View: repr})
+@lru_cache(maxsize=48)
 def shown(view: View, kind: str) -> ReadyFigure:
     """The chart of ``kind`` as ``st.plotly_chart`` gets it (see :class:`ReadyFigure`)."""
     return ReadyFigure(chart(view, kind))
@@ -217,6 +223,18 @@ def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@lru_cache(maxsize=48)
+def results(view: View) -> pa.Table:
+    """The results table of ``view`` as the Arrow table ``st.dataframe`` sends.
+
+    Handing Streamlit a finished Arrow table skips its conversion of a list of rows
+    (through pandas), about a millisecond on every rerun.
+    """
+    surface = build_surface(view.key)
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    return pa.Table.from_pylist(results_rows(surface, series))
 
 
 def messages(series: list[Series]) -> list[str]:
