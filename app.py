@@ -65,7 +65,7 @@ left.plotly_chart(runs.shown(view, "eff_lr"), key="eff_lr", width="stretch", the
 right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch", theme=None)
 
 if series:
-    panels.results_table(surface, series)
+    panels.results_table(view)
     panels.update_rules(choices)
 if not classroom:
     panels.export_panel(view, series)

@@ -792,7 +792,6 @@ def _click_targets(box: tuple[float, float, float, float], vx: str, vy: str) -> 
         type="scatter",
         x=_f32(gx.ravel()),
         y=_f32(gy.ravel()),
-        customdata=_f32(np.stack([gx.ravel(), gy.ravel()], axis=-1)),
         mode="markers",
         marker=dict(size=14, symbol="square", color="rgba(0,0,0,0.004)", maxdisplayed=1),
         hovertemplate=f"click to start here<br>{vx} = %{{x:.3g}}, {vy} = %{{y:.3g}}<extra></extra>",

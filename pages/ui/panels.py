@@ -8,9 +8,9 @@ import streamlit as st
 
 import optim
 
-from . import algorithms, export, figures
+from . import algorithms, export
 from .controls import COMPARE, GRAD_MODES, RunSettings
-from .runs import View, chart, results_rows
+from .runs import View, chart, results
 from .state import UrlSettings, fmt_number
 
 
@@ -29,9 +29,9 @@ def subtitle(mode: str, run: RunSettings, surface: Any) -> str:
     return " · ".join(parts)
 
 
-def results_table(surface: Any, series: list[figures.Series]) -> None:
+def results_table(view: View) -> None:
     st.dataframe(
-        results_rows(surface, series),
+        results(view),
         hide_index=True,
         width="stretch",
         column_config={
