@@ -1,32 +1,123 @@
-"""Server-side cost of the Playground, against an empty Streamlit page measured in the same run.
+"""Server-side cost of a Playground rerun, against an empty Streamlit page measured in the same run.
 
-For each case: the median time of a rerun (AppTest, caches warm, nothing changed), the
-first run in a fresh session, and the size of the figure JSON sent to the browser.
+Two measures, each for the empty page, the default Playground and 6 optimizers x 1,000
+steps:
+
+* **server** (what the targets are about): a real ``streamlit run`` server per page on
+  a loopback port, and a websocket client in the browser's place. The client asks for a
+  rerun with nothing changed, names the large messages it already holds (as the browser
+  does, so unchanged charts come back as references), and stops the clock at the run's
+  ``script_finished`` message. That is everything the server does for a rerun: the
+  session, the script, serialising and sending, and Streamlit's garbage collection
+  after every run (``runner.postScriptGC``), which holds the GIL and so delays the run's
+  last messages. A pause between reruns stands for the gap between a user's slider
+  moves. Median over ``--reruns``.
+* **script** (AppTest, in this process): the page script's own Python work with warm
+  caches, none of the server's. It shows what is left for the page itself to shrink;
+  the empty page's script is almost nothing, so this ratio is large by nature.
+
+Also printed: the first run in a fresh session and the size of each figure's JSON.
 
 Targets: a default rerun at most 3x the empty page's; 6 optimizers x 1,000 steps
 rerun under 150 ms.
 
-    python benchmarks/bench_app.py [--repeat 7]
+    python benchmarks/bench_app.py [--reruns 30] [--repeat 9]
+
+This is a measurement, not a test: it never fails on a slow result.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
 
 import optim  # noqa: E402
+from tests.appserver import serve_app  # noqa: E402
 
 EMPTY = "import streamlit as st\nst.title('Empty')\nst.write('nothing to compute')\n"
+# The same page with the Playground's heap freezing (pages.ui.nav.settle_heap): the floor
+# of a rerun once Streamlit's after-run collection is cheap, for a fair look at the rest.
+EMPTY_FROZEN = "from pages.ui.nav import settle_heap\nsettle_heap()\n" + EMPTY
+PAUSE_S = 0.2  # between reruns, as between a user's slider moves
 
 
+# -- server: a websocket client in the browser's place ---------------------------------------
+async def _rerun(ws, query: str, cached: set[str]) -> tuple[float, int]:
+    """One rerun: seconds until ``script_finished``, and the bytes the server sent."""
+    msg = BackMsg()
+    msg.rerun_script.query_string = query
+    msg.rerun_script.cached_message_hashes.extend(sorted(cached))
+    t0 = time.perf_counter()
+    await ws.send(msg.SerializeToString())
+    sent = 0
+    while True:
+        data = await ws.recv()
+        sent += len(data)
+        reply = ForwardMsg()
+        reply.ParseFromString(data)
+        if reply.metadata.cacheable and reply.hash:
+            cached.add(reply.hash)
+        kind = reply.WhichOneof("type")
+        if kind == "script_finished":
+            return time.perf_counter() - t0, sent
+        if kind == "session_event" and reply.session_event.HasField("script_compilation_exception"):
+            raise RuntimeError("the page did not compile")
+
+
+async def _server_reruns(url: str, query: str, reruns: int) -> dict:
+    host = urlsplit(url).netloc
+    async with connect(
+        f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=url, max_size=None
+    ) as ws:
+        ws.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        cached: set[str] = set()
+        first, first_bytes = await _rerun(ws, query, cached)
+        times, sent = [], 0
+        for _ in range(reruns):
+            await asyncio.sleep(PAUSE_S)
+            t, sent = await _rerun(ws, query, cached)
+            times.append(t)
+    return {
+        "first": first,
+        "rerun": statistics.median(times),
+        "best": min(times),
+        "first_kB": first_bytes / 1024,
+        "rerun_kB": sent / 1024,
+    }
+
+
+def server_side(cases: dict[str, dict | None], reruns: int) -> dict[str, dict]:
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        pages = {}
+        for page, text in (("empty", EMPTY), ("frozen", EMPTY_FROZEN)):
+            pages[page] = Path(tmp) / f"{page}_page.py"
+            pages[page].write_text(text)
+        for name, query in cases.items():
+            script = ROOT / "app.py" if isinstance(query, dict) else pages[query]
+            with serve_app(script) as url:
+                qs = urlencode(query, doseq=True) if isinstance(query, dict) else ""
+                asyncio.run(_server_reruns(url, qs, 2))  # the process's first runs: imports
+                out[name] = asyncio.run(_server_reruns(url, qs, reruns))
+    return out
+
+
+# -- script: AppTest, this process ----------------------------------------------------------
 def app(query: dict | None) -> AppTest:
     if query is None:
         return AppTest.from_string(EMPTY, default_timeout=120)
@@ -35,7 +126,7 @@ def app(query: dict | None) -> AppTest:
     return at
 
 
-def measure(query: dict | None, repeat: int) -> dict:
+def script_side(query: dict | None, repeat: int) -> dict:
     at = app(query)
     t0 = time.perf_counter()
     at.run()
@@ -53,35 +144,60 @@ def measure(query: dict | None, repeat: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--reruns", type=int, default=30, help="server reruns per page")
+    parser.add_argument("--repeat", type=int, default=9, help="AppTest reruns per page")
     args = parser.parse_args()
     six = list(optim.OPTIMIZERS)[:6]
-    cases = {
-        "empty page": None,
+    cases: dict[str, dict | str | None] = {
+        "empty page": "empty",
+        "empty page, heap frozen": "frozen",
         "Playground, defaults": {},
         "Playground, 6 x 1,000 steps": {"opt": six, "steps": "1000"},
     }
-    results = {name: measure(q, args.repeat) for name, q in cases.items()}
-    base = results["empty page"]["rerun"]
+    server = server_side(cases, args.reruns)
+    script = {
+        name: script_side(None if q == "empty" else q, args.repeat)
+        for name, q in cases.items()
+        if q != "frozen"  # in this process the freeze is the test process's, not a page's
+    }
+
+    print("server: a real Streamlit server, websocket client in the browser's place")
+    print(
+        f"{'case':<30} {'first run':>10} {'rerun':>9} {'best':>7} {'x empty':>8}"
+        f" {'sent: first':>12} {'rerun':>9}"
+    )
+    base = server["empty page"]["rerun"]
+    for name, r in server.items():
+        print(
+            f"{name:<30} {r['first'] * 1e3:>8.0f}ms {r['rerun'] * 1e3:>7.1f}ms "
+            f"{r['best'] * 1e3:>5.1f}ms {r['rerun'] / base:>7.1f}x "
+            f"{r['first_kB']:>10.0f}kB {r['rerun_kB']:>7.0f}kB"
+        )
+    print()
+    print("script: the page's own Python work (AppTest, warm caches, no server)")
     print(
         f"{'case':<30} {'first run':>10} {'rerun':>9} {'best':>7} {'x empty':>8}  figure JSON (kB)"
     )
-    for name, r in results.items():
+    script_base = script["empty page"]["rerun"]
+    for name, r in script.items():
         sizes = ", ".join(f"{k} {v / 1024:.0f}" for k, v in r["sizes"].items()) or "-"
         print(
-            f"{name:<30} {r['first'] * 1e3:>8.0f}ms {r['rerun'] * 1e3:>7.0f}ms "
-            f"{r['best'] * 1e3:>5.0f}ms {r['rerun'] / base:>7.1f}x  {sizes}"
+            f"{name:<30} {r['first'] * 1e3:>8.0f}ms {r['rerun'] * 1e3:>7.1f}ms "
+            f"{r['best'] * 1e3:>5.1f}ms {r['rerun'] / script_base:>7.1f}x  {sizes}"
         )
-    print("(rerun: median of the reruns; best: the fastest; x empty: median against median)")
-    default_ratio = results["Playground, defaults"]["rerun"] / base
-    big = results["Playground, 6 x 1,000 steps"]["rerun"]
+    print("(rerun: median; best: the fastest; x empty: median against median)")
+
+    default_ratio = server["Playground, defaults"]["rerun"] / base
+    big = server["Playground, 6 x 1,000 steps"]["rerun"]
+    floor = server["Playground, defaults"]["rerun"] / server["empty page, heap frozen"]["rerun"]
     print()
     print(
-        f"target: default rerun <= 3x empty page   -> {default_ratio:.1f}x  "
+        f"target: default rerun <= 3x empty page (server)   -> {default_ratio:.1f}x  "
         f"{'ok' if default_ratio <= 3 else 'MISSED'}"
     )
+    print(f"        (against the empty page with its heap frozen too: {floor:.1f}x)")
     print(
-        f"target: 6 x 1,000 rerun < 150 ms         -> {big * 1e3:.0f} ms  "
+        f"target: 6 x 1,000 rerun < 150 ms (server)         -> {big * 1e3:.0f} ms  "
         f"{'ok' if big < 0.150 else 'MISSED'}"
     )
     return 0

@@ -51,15 +51,19 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None
 
 
 @contextlib.contextmanager
-def serve_app() -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL."""
+def serve_app(script: Path = ROOT / "app.py") -> Iterator[str]:
+    """Start ``streamlit run`` on a free loopback port; yield its base URL.
+
+    ``script``: the page to serve, the Playground unless told otherwise. The server
+    runs in the project folder, so it reads the project's ``.streamlit/config.toml``.
+    """
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(ROOT / "app.py"),
+        str(script),
         "--server.port",
         str(port),
         "--server.address",
