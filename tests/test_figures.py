@@ -452,6 +452,19 @@ def test_loss_and_gradient_norm_share_the_step_range(bowl):
     assert np.array_equal(gnorm.x, np.arange(1, 151))
 
 
+@pytest.mark.parametrize("classroom", [False, True])
+def test_two_panel_charts_keep_the_right_panels_numbers_out_of_the_gap(bowl, classroom):
+    # between the panels, the right panel's tick labels ran into the left panel
+    s, _ = bowl
+    series = make_series(s, [("adam", {"lr": 0.1})], 50)
+    for fig in (
+        figures.loss_figure(series, classroom=classroom),
+        figures.effective_lr_figure(series, classroom=classroom),
+    ):
+        assert fig.layout.yaxis2.side == "right" and fig.layout.yaxis2.automargin
+        assert fig.layout.yaxis.side in (None, "left")
+
+
 def test_loss_that_goes_negative_is_plotted_linear_and_says_so():
     s = optim.make_surface("saddle")
     series = make_series(s, [("sgd", {"lr": 0.1})], 100)

@@ -1202,7 +1202,9 @@ def _two_panel_layout(
             domain=[0.55, 1.0], range=xr, title=dict(text="step"), ticks="outside", anchor="y2"
         ),
         yaxis=dict(ticks="outside", **y_left),
-        yaxis2=dict(anchor="x2", ticks="outside", **y_right),
+        # the right panel's numbers on its right: between the panels they would run
+        # into the left one on a half-width chart, and more so with classroom fonts
+        yaxis2=dict(anchor="x2", ticks="outside", side="right", automargin=True, **y_right),
         annotations=[
             dict(
                 text=f"<b>{text}</b>",
