@@ -33,7 +33,7 @@ def settle_heap() -> None:
     that is about 180,000 objects and some 70 ms on the script thread, holding the GIL, so
     the run's last messages reach the browser that much later. What the first run loaded
     (modules, registries, compiled surfaces) lives as long as the process: frozen with
-    ``gc.freeze``, later collections skip it and take about a millisecond. Objects made
+    ``gc.freeze``, later collections skip it and take well under a millisecond. Objects made
     afterwards are collected as usual.
     """
     with _heap_lock:
