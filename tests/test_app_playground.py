@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -13,6 +17,7 @@ import optim
 from pages.ui.controls import COMPARE, SHARED_LR
 
 APP = "../app.py"  # relative to this file, as AppTest resolves it
+ROOT = Path(__file__).resolve().parents[1]
 OWN = {"compare": COMPARE["own"]}  # per-optimizer hyperparameters, torch's defaults
 FAST = {"steps": "20", **OWN}  # every test that does not need long runs keeps them short
 
@@ -275,3 +280,31 @@ def test_update_rules_give_the_pytorch_line_for_the_settings_on_screen():
     assert "torch.optim.SGD(model.parameters(), lr=0.001)" in calls
     assert "torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)" in calls
     assert not any("Lion" in c for c in calls)  # not in torch.optim: no line to copy
+
+
+def test_after_two_runs_the_after_run_collection_has_little_left_to_walk():
+    # In a fresh interpreter (freezing is for the whole process): before the Playground's
+    # second run, every object alive walks through each of Streamlit's after-run
+    # collections; from then on, what the first run loaded is frozen out of them.
+    code = """
+import gc, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+at.run()
+before = len(gc.get_objects())
+at.run()
+at.run()
+print(before, len(gc.get_objects()), gc.get_freeze_count())
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    before, after, frozen = map(int, out.stdout.split())
+    assert frozen > 0.9 * before  # what the first run left alive
+    assert after < 0.1 * before  # what a collection still walks

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import doctest
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pages.ui import algorithms, controls, state
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("module", [state, controls, algorithms])
@@ -101,31 +95,3 @@ def test_results_row_for_a_start_where_the_loss_is_already_out_of_bounds():
     (row,) = results_rows(surface, [Series("SGD", PALETTE[0], traj)])
     assert row["status"] == "diverged" and row["final loss"] is None
     assert row["distance to nearest minimum"] is None
-
-
-def test_after_two_runs_the_after_run_collection_has_little_left_to_walk():
-    # In a fresh interpreter (freezing is for the whole process): before the Playground's
-    # second run, every object alive walks through each of Streamlit's after-run
-    # collections; from then on, what the first run loaded is frozen out of them.
-    code = """
-import gc, sys
-from streamlit.testing.v1 import AppTest
-at = AppTest.from_file(sys.argv[1], default_timeout=120)
-at.run()
-before = len(gc.get_objects())
-at.run()
-at.run()
-print(before, len(gc.get_objects()), gc.get_freeze_count())
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT / "app.py")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
-    before, after, frozen = map(int, out.stdout.split())
-    assert frozen > 0.9 * before  # what the first run left alive
-    assert after < 0.1 * before  # what a collection still walks
