@@ -34,7 +34,8 @@ def settle_heap() -> None:
     the run's last messages reach the browser that much later. What the first run loaded
     (modules, registries, compiled surfaces) lives as long as the process: frozen with
     ``gc.freeze``, later collections skip it and take well under a millisecond. Objects made
-    afterwards are collected as usual.
+    afterwards are collected as usual. The price, once per process: what the first
+    session still holds is frozen too, so its reference cycles outlive that session.
     """
     with _heap_lock:
         _heap["runs"] += 1
