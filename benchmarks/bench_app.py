@@ -16,7 +16,10 @@ steps:
   caches, none of the server's. It shows what is left for the page itself to shrink;
   the empty page's script is almost nothing, so this ratio is large by nature.
 
-Also printed: the first run in a fresh session and the size of each figure's JSON.
+Also printed: the first run in a fresh session, the bytes sent, the size of each
+figure's JSON, and a classroom burst: ``--class-size`` sessions of one server rerun at
+the same moment (a class moving a slider together) and the clock stops when the last
+one is done.
 
 Targets: a default rerun at most 3x the empty page's; 6 optimizers x 1,000 steps
 rerun under 150 ms.
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import statistics
 import sys
@@ -79,12 +83,19 @@ async def _rerun(ws, query: str, cached: set[str]) -> tuple[float, int]:
             raise RuntimeError("the page did not compile")
 
 
-async def _server_reruns(url: str, query: str, reruns: int) -> dict:
+@contextlib.asynccontextmanager
+async def _session(url: str):
+    """One browser session: a websocket to the app's stream."""
     host = urlsplit(url).netloc
     async with connect(
         f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=url, max_size=None
     ) as ws:
         ws.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        yield ws
+
+
+async def _server_reruns(url: str, query: str, reruns: int) -> dict:
+    async with _session(url) as ws:
         cached: set[str] = set()
         first, first_bytes = await _rerun(ws, query, cached)
         times, sent = [], 0
@@ -101,7 +112,26 @@ async def _server_reruns(url: str, query: str, reruns: int) -> dict:
     }
 
 
-def server_side(cases: dict[str, dict | None], reruns: int) -> dict[str, dict]:
+async def _class_burst(url: str, query: str, size: int, bursts: int = 3) -> float:
+    """``size`` sessions rerun at the same moment: median seconds until the last one is done."""
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(_session(url)) for _ in range(size)]
+        caches: list[set[str]] = [set() for _ in sessions]
+        await asyncio.gather(
+            *(_rerun(ws, query, c) for ws, c in zip(sessions, caches, strict=True))
+        )
+        times = []
+        for _ in range(bursts):
+            await asyncio.sleep(PAUSE_S)
+            t0 = time.perf_counter()
+            await asyncio.gather(
+                *(_rerun(ws, query, c) for ws, c in zip(sessions, caches, strict=True))
+            )
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def server_side(cases: dict[str, dict | None], reruns: int, class_size: int) -> dict[str, dict]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         pages = {}
@@ -114,6 +144,7 @@ def server_side(cases: dict[str, dict | None], reruns: int) -> dict[str, dict]:
                 qs = urlencode(query, doseq=True) if isinstance(query, dict) else ""
                 asyncio.run(_server_reruns(url, qs, 2))  # the process's first runs: imports
                 out[name] = asyncio.run(_server_reruns(url, qs, reruns))
+                out[name]["class"] = asyncio.run(_class_burst(url, qs, class_size))
     return out
 
 
@@ -146,6 +177,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=30, help="server reruns per page")
     parser.add_argument("--repeat", type=int, default=9, help="AppTest reruns per page")
+    parser.add_argument(
+        "--class-size", type=int, default=60, help="sessions that rerun at the same moment"
+    )
     args = parser.parse_args()
     six = list(optim.OPTIMIZERS)[:6]
     cases: dict[str, dict | str | None] = {
@@ -154,7 +188,7 @@ def main() -> int:
         "Playground, defaults": {},
         "Playground, 6 x 1,000 steps": {"opt": six, "steps": "1000"},
     }
-    server = server_side(cases, args.reruns)
+    server = server_side(cases, args.reruns, args.class_size)
     script = {
         name: script_side(None if q == "empty" else q, args.repeat)
         for name, q in cases.items()
@@ -164,15 +198,19 @@ def main() -> int:
     print("server: a real Streamlit server, websocket client in the browser's place")
     print(
         f"{'case':<30} {'first run':>10} {'rerun':>9} {'best':>7} {'x empty':>8}"
-        f" {'sent: first':>12} {'rerun':>9}"
+        f" {'sent: first':>12} {'rerun':>9} {'class of ' + str(args.class_size):>13}"
     )
     base = server["empty page"]["rerun"]
     for name, r in server.items():
         print(
             f"{name:<30} {r['first'] * 1e3:>8.0f}ms {r['rerun'] * 1e3:>7.1f}ms "
             f"{r['best'] * 1e3:>5.1f}ms {r['rerun'] / base:>7.1f}x "
-            f"{r['first_kB']:>10.0f}kB {r['rerun_kB']:>7.0f}kB"
+            f"{r['first_kB']:>10.0f}kB {r['rerun_kB']:>7.0f}kB {r['class']:>12.2f}s"
         )
+    print(
+        f"(class of {args.class_size}: that many sessions rerun at the same moment; "
+        "seconds until the last one is done)"
+    )
     print()
     print("script: the page's own Python work (AppTest, warm caches, no server)")
     print(
