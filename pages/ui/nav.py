@@ -8,7 +8,7 @@ the landing page show the same navigation.
 from __future__ import annotations
 
 import gc
-import threading
+import itertools
 
 import streamlit as st
 
@@ -21,12 +21,11 @@ PAGES = (
 )
 
 
-_heap = {"runs": 0, "frozen": False}
-_heap_lock = threading.Lock()
+_runs = itertools.count(1)  # next() on it is atomic: sessions run in threads of their own
 
 
 def settle_heap() -> None:
-    """From the server process's second script run on: collect once, then freeze what is alive.
+    """At the server process's second script run: collect once, then freeze what is alive.
 
     Streamlit collects garbage after every script run (``runner.postScriptGC``). A full
     collection walks every object alive; with Streamlit, SymPy, Plotly and pandas loaded
@@ -37,13 +36,9 @@ def settle_heap() -> None:
     afterwards are collected as usual. The price, once per process: what the first
     session still holds is frozen too, so its reference cycles outlive that session.
     """
-    with _heap_lock:
-        _heap["runs"] += 1
-        if _heap["frozen"] or _heap["runs"] < 2:
-            return
-        _heap["frozen"] = True
-    gc.collect()
-    gc.freeze()
+    if next(_runs) == 2:
+        gc.collect()
+        gc.freeze()
 
 
 def leave_classroom() -> None:
