@@ -135,7 +135,8 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
     surface = build_surface(view.key)
     series = all_series(view.key, list(view.choices), view.start, view.run)
     title, cls = surface.label, view.classroom
-    if kind == "contour":
+    if kind in ("contour", "contour_still"):
+        still = kind == "contour_still"
         return figures.contour_figure(
             surface,
             series,
@@ -144,19 +145,9 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             subtitle=view.subtitle,
             classroom=cls,
             start=view.start,
-        )
-    if kind == "contour_still":
-        return figures.contour_figure(
-            surface,
-            series,
-            grid=grid_for(view.key),
-            title=title,
-            subtitle=view.subtitle,
-            classroom=cls,
-            start=view.start,
-            upto_step=step,
-            animate=False,
-            click_targets=False,
+            upto_step=step if still else None,
+            animate=not still,
+            click_targets=not still,
         )
     if kind == "surface3d":
         return figures.surface3d_figure(
