@@ -111,17 +111,23 @@ class UrlSettings:
         if correction:
             self._store[_FIXED][key] = value
 
+    def _take_number(self, key: str, label: str) -> tuple[str, float] | None:
+        """The raw URL text of ``key`` and its number; ``None`` if absent or not a number."""
+        raw = self._take(key)
+        if raw is None:
+            return None
+        try:
+            return raw, parse_float(raw)
+        except ValueError:
+            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
+            return None
+
     def check_number(
         self, key: str, label: str, low: float | None, high: float | None, *, integer: bool = False
     ) -> None:
-        raw = self._take(key)
-        if raw is None:
+        if (taken := self._take_number(key, label)) is None:
             return
-        try:
-            value = parse_float(raw)
-        except ValueError:
-            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
-            return
+        raw, value = taken
         fixed = clamp(value, low, high)
         if fixed != value:
             if integer:
@@ -137,14 +143,9 @@ class UrlSettings:
             self._set(key, fixed)
 
     def check_grid(self, key: str, label: str, grid: Sequence[float], log: bool) -> None:
-        raw = self._take(key)
-        if raw is None:
+        if (taken := self._take_number(key, label)) is None:
             return
-        try:
-            value = parse_float(raw)
-        except ValueError:
-            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
-            return
+        raw, value = taken
         fixed = snap(value, grid, log)
         if fmt_number(fixed) != raw:
             self.notice(
