@@ -131,7 +131,7 @@ async def _class_burst(url: str, query: str, size: int, bursts: int = 3) -> floa
     return statistics.median(times)
 
 
-def server_side(cases: dict[str, dict | None], reruns: int, class_size: int) -> dict[str, dict]:
+def server_side(cases: dict[str, dict | str], reruns: int, class_size: int) -> dict[str, dict]:
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         pages = {}
@@ -182,7 +182,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     six = list(optim.OPTIMIZERS)[:6]
-    cases: dict[str, dict | str | None] = {
+    # a query for the Playground; "empty" or "frozen" for the two empty pages
+    cases: dict[str, dict | str] = {
         "empty page": "empty",
         "empty page, heap frozen": "frozen",
         "Playground, defaults": {},
