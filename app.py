@@ -8,9 +8,11 @@ classroom = nav.setup("Playground", ":material/show_chart:")
 
 from optim import OPTIMIZERS
 from pages.ui import controls, panels, runs
-from pages.ui.state import UrlSettings
+from pages.ui.state import UrlSettings, escape_markdown
 
 url = UrlSettings(st.query_params, st.session_state)
+url.check_flag("classroom", "classroom mode")
+url.check_bool("view3d", "3-D view")  # its toggle is drawn below the notices
 if not classroom:
     st.title("Optimizer Playground")
     st.caption("Pick a surface and up to six optimizers; click the map to move the start.")
@@ -31,7 +33,8 @@ for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 if formula_error:
     st.error(
-        f"That formula cannot be used: {formula_error.rstrip('.')}. Showing the last good one.",
+        "That formula cannot be used: "
+        f"{escape_markdown(formula_error.rstrip('.'))}. Showing the last good one.",
         icon=":material/error:",
     )
 for choice in choices:

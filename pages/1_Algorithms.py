@@ -8,6 +8,12 @@ nav.setup("Algorithms", ":material/functions:")
 
 import optim
 from pages.ui import algorithms
+from pages.ui.state import UrlSettings
+
+url = UrlSettings(st.query_params, st.session_state)
+url.check_flag("classroom", "classroom mode")
+for note in url.pop_notices():
+    st.warning(note, icon=":material/link:")
 
 st.title("The algorithms")
 st.write(

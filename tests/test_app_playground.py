@@ -266,7 +266,7 @@ def test_non_finite_or_fractional_numbers_in_a_link_never_crash_the_page(raw):
     at = run_app({**FAST, "seed": raw, "x0": raw})
     assert not at.exception
     text = warnings_text(at)
-    assert f"Seed = {raw}" in text or f"Seed = '{raw}'" in text, text
+    assert f"Seed = `{raw}`" in text, text
     assert results(at)["status"].notna().all()
     if raw == "7.5":
         assert "whole number; using 8" in text
@@ -308,3 +308,18 @@ print(before, len(gc.get_objects()), gc.get_freeze_count())
     before, after, frozen = map(int, out.stdout.split())
     assert frozen > 0.9 * before  # what the first run left alive
     assert after < 0.1 * before  # what a collection still walks
+
+
+def test_unusable_view3d_and_classroom_values_get_a_notice():
+    at = run_app({**FAST, "view3d": "maybe", "classroom": "perhaps"})
+    text = warnings_text(at)
+    assert "3-D view = `maybe`" in text and "classroom mode = `perhaps`" in text
+    assert at.title and not at.toggle(key="view3d").value  # both stay off, the page works
+    assert chart(at)["data"]
+
+
+def test_a_formula_error_quotes_no_live_markdown():
+    # the parser's message names what the user typed; Markdown would make __x__ bold
+    at = run_app({**FAST, "surface": "custom", "formula": "x + __bold__"})
+    message = at.error[0].value
+    assert r"\_\_bold\_\_" in message, message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import math
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -95,3 +96,106 @@ def test_results_row_for_a_start_where_the_loss_is_already_out_of_bounds():
     (row,) = results_rows(surface, [Series("SGD", PALETTE[0], traj)])
     assert row["status"] == "diverged" and row["final loss"] is None
     assert row["distance to nearest minimum"] is None
+
+
+LINKY = [
+    "[Session expired: log in again](https://evil.example/login)",
+    "![x](https://evil.example/pixel.png)",
+    "https://evil.example/bare",
+    "www.evil.example",
+    '<img src="https://evil.example/p.png">',
+    "a`b``c",
+    "`",
+    "x\n\n# heading",
+]
+
+
+@pytest.mark.parametrize("raw", LINKY)
+def test_a_quoted_link_value_is_one_closed_code_span(raw):
+    q = state.quote(raw)
+    fence = re.match(r"`+", q).group()
+    assert q.endswith(fence) and len(q) > 2 * len(fence)
+    inner = q[len(fence) : -len(fence)]
+    # Markdown closes a code span at the first run of exactly the fence's length
+    assert all(len(run) != len(fence) for run in re.findall(r"`+", inner))
+    assert "\n" not in q
+    assert inner.strip() == " ".join(raw.split())
+
+
+def test_a_long_link_value_is_cut():
+    q = state.quote("a" * 500)
+    assert len(q) <= state.MAX_QUOTED + 2 and q.endswith("…`")
+
+
+@pytest.mark.parametrize("raw", LINKY)
+def test_escaped_markdown_keeps_no_live_punctuation(raw):
+    out = state.escape_markdown(raw)
+    # every punctuation mark is escaped, so no link, image, HTML or address syntax is left
+    i = 0
+    while i < len(out):
+        if out[i] == "\\":
+            i += 2
+            continue
+        assert out[i].isalnum() or out[i].isspace() or ord(out[i]) > 127, (out, i)
+        i += 1
+    assert out.replace("\\", "") == raw.replace("\\", "")
+
+
+def test_notices_quote_link_values_as_code():
+    store: dict = {}
+    query = FakeQuery(
+        {
+            "steps": "[a](https://evil.example)",
+            "opt": ["![p](https://evil.example/p.png)"],
+            "view3d": "<b>x</b>",
+            "classroom": "https://evil.example",
+        }
+    )
+    url = state.UrlSettings(query, store)
+    url.check_number("steps", "Steps", 10, 2000, integer=True)
+    url.check_many("opt", "optimizer", {"sgd": "SGD"}, 6)
+    url.check_bool("view3d", "3-D view")
+    url.check_flag("classroom", "classroom mode")
+    notes = url.pop_notices()
+    assert len(notes) == 4
+    for note, raw in zip(
+        notes, [query[k] for k in ("steps", "opt", "view3d", "classroom")], strict=True
+    ):
+        assert f"`{raw}`" in note, note
+
+
+@pytest.mark.parametrize(
+    "raw, notice", [("1", False), ("0", False), ("true", False), ("maybe", True)]
+)
+def test_an_unusable_classroom_flag_gets_a_notice(raw, notice):
+    url = state.UrlSettings(FakeQuery({"classroom": raw}), {})
+    url.check_flag("classroom", "classroom mode")
+    assert bool(url.pop_notices()) == notice
+    assert state.classroom_requested({"classroom": raw}) == (raw in ("1", "true"))
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        "text",
+        [1, 2],
+        {"selection": "x"},
+        {"selection": {"points": []}},
+        {"selection": {"points": 3}},
+        {"selection": {"points": [[1, 2]]}},
+        {"selection": {"points": [{"x": "1", "y": 2}]}},
+        {"selection": {"points": [{"x": None, "y": 2}]}},
+        {"selection": {"points": [{"x": True, "y": 2}]}},
+        {"selection": {"points": [{"x": 10**400, "y": 2}]}},
+        {"selection": {"points": [{"x": float("nan"), "y": 2}]}},
+        {"selection": {"points": [{"x": 1.0, "y": float("-inf")}]}},
+        {"selection": {"points": [{"y": 2}]}},
+    ],
+)
+def test_a_crafted_click_is_no_point(event):
+    assert controls.clicked_point(event) is None
+
+
+def test_a_click_is_its_point_x_then_y():
+    assert controls.clicked_point({"selection": {"points": [{"x": 2, "y": -1.5}]}}) == (2.0, -1.5)

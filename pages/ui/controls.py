@@ -18,7 +18,10 @@ import streamlit as st
 
 import optim
 
+from . import guards
 from .state import UrlSettings, fmt_number
+
+guards.install()  # before any chart with on_select decodes a browser's event
 
 MAX_OPTIMIZERS = 6
 MAX_STEPS = 2000
@@ -361,17 +364,47 @@ def start_controls(url: UrlSettings, surface: Any) -> tuple[float, float]:
     return start[0], start[1]
 
 
+def clicked_point(event: Any) -> tuple[float, float] | None:
+    """The x/y of the first point of a chart-selection event; ``None`` for anything else.
+
+    The event comes from the browser, so it is checked like any outside input: a
+    crafted one (no points, a non-numeric or non-finite x, a list, a huge integer)
+    is ignored, never an exception and never a NaN start.
+
+    >>> clicked_point({"selection": {"points": [{"x": 0.5, "y": -1}]}})
+    (0.5, -1.0)
+    >>> clicked_point({"selection": {"points": [{"x": "0.5", "y": 1}]}}) is None
+    True
+    """
+    try:
+        point = event["selection"]["points"][0]
+        coords = point["x"], point["y"]
+    except (KeyError, IndexError, TypeError):
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in coords):
+        return None
+    try:
+        x, y = float(coords[0]), float(coords[1])
+    except OverflowError:  # an integer beyond any float
+        return None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    return x, y
+
+
 def set_start_from_click() -> None:
     """Chart-selection callback: the clicked point becomes the start (before widgets exist).
 
     Any clicked point counts (a click target, a path point): its x/y are coordinates.
+    Anything else leaves the start as it was (see :func:`clicked_point`).
     """
-    event = st.session_state.get("contour")
-    points = (event or {}).get("selection", {}).get("points", [])
-    if not points or points[0].get("x") is None or points[0].get("y") is None:
+    try:
+        event = st.session_state.get("contour")
+    except (ValueError, TypeError):  # Streamlit could not decode the event's text
         return
-    st.session_state["x0"] = float(points[0]["x"])
-    st.session_state["y0"] = float(points[0]["y"])
+    point = clicked_point(event)
+    if point is not None:
+        st.session_state["x0"], st.session_state["y0"] = point
 
 
 # -- run settings ------------------------------------------------------------------------

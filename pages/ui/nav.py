@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+from pathlib import Path
 
 import streamlit as st
 
@@ -20,6 +21,10 @@ PAGES = (
     ("pages/1_Algorithms.py", "Algorithms", ":material/functions:"),
 )
 
+
+# The browser tab's icon, served by the app itself: a Material icon as page_icon makes every
+# visitor's browser fetch it from an outside font server.
+ICON = str(Path(__file__).with_name("icon.png"))
 
 _runs = itertools.count(1)  # next() on it is atomic: sessions run in threads of their own
 
@@ -53,7 +58,7 @@ def setup(title: str, icon: str) -> bool:
     classroom = classroom_requested(st.query_params)
     st.set_page_config(
         page_title=f"{title} · Optimizer Playground",
-        page_icon=icon,
+        page_icon=ICON,
         layout="wide",
         initial_sidebar_state="collapsed" if classroom else "expanded",
     )

@@ -14,6 +14,7 @@ Everything here works on plain strings and numbers, so it is testable without a 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -30,6 +31,48 @@ def fmt_number(value: float) -> str:
     ('0.001', '1e-08', '0.999', '5')
     """
     return f"{value:.6g}"
+
+
+MAX_QUOTED = 60  # characters of a link's value quoted back in a notice
+
+
+def quote(raw: Any) -> str:
+    """A value from a link, quoted for a notice so that it can only ever read as text.
+
+    Notices are Markdown: quoted plainly, ``[log in](https://…)`` in a link would show as a
+    clickable link inside the app's own warning, ``![x](https://…)`` would make every
+    visitor's browser fetch an outside image, and a bare address would become a link. In a
+    code span nothing is a link, an image or HTML; the fence is one backtick longer than
+    any run of backticks in the value, so the value cannot close it. Long values are cut.
+
+    >>> quote("[x](https://evil.example)")
+    '`[x](https://evil.example)`'
+    >>> quote("a`b")
+    '``a`b``'
+    """
+    text = " ".join(str(raw).split())  # one line: a newline could end the notice's paragraph
+    if len(text) > MAX_QUOTED:
+        text = text[: MAX_QUOTED - 1] + "…"
+    runs = [len(r) for r in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: str) -> str:
+    r"""``text`` with every ASCII punctuation mark backslash-escaped: Markdown shows it as is.
+
+    For messages that embed parts of what a user typed (a formula's error). Escaping ``:``
+    and ``.`` also breaks bare addresses (``https://``, ``www.``), which Markdown would
+    otherwise turn into links, and Streamlit's ``:color[...]`` and ``$math$`` syntax.
+
+    >>> print(escape_markdown("[a](b) *c*"))
+    \[a\]\(b\) \*c\*
+    """
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def parse_float(raw: str) -> float:
@@ -119,7 +162,7 @@ class UrlSettings:
         try:
             return raw, parse_float(raw)
         except ValueError:
-            self.notice(f"Ignored {label} = {raw!r} from the link: not a number.")
+            self.notice(f"Ignored {label} = {quote(raw)} from the link: not a number.")
             return None
 
     def check_number(
@@ -133,13 +176,15 @@ class UrlSettings:
             if integer:
                 fixed = int(round(fixed))
             self.notice(
-                f"{label} = {raw} from the link is outside [{fmt_number(low)}, "
+                f"{label} = {quote(raw)} from the link is outside [{fmt_number(low)}, "
                 f"{fmt_number(high)}]; using {fmt_number(fixed)}."
             )
             self._set(key, fixed)
         elif integer and not float(value).is_integer():
             fixed = int(round(value))
-            self.notice(f"{label} = {raw} from the link is not a whole number; using {fixed}.")
+            self.notice(
+                f"{label} = {quote(raw)} from the link is not a whole number; using {fixed}."
+            )
             self._set(key, fixed)
 
     def check_grid(self, key: str, label: str, grid: Sequence[float], log: bool) -> None:
@@ -149,7 +194,7 @@ class UrlSettings:
         fixed = snap(value, grid, log)
         if fmt_number(fixed) != raw:
             self.notice(
-                f"{label} = {raw} from the link is not one of the slider's values; "
+                f"{label} = {quote(raw)} from the link is not one of the slider's values; "
                 f"using {fmt_number(fixed)}."
             )
             self._set(key, fixed)
@@ -168,7 +213,7 @@ class UrlSettings:
         if raw in choices:
             self._set(key, choices[raw], correction=raw != labels[choices[raw]])
         else:
-            self.notice(f"Ignored {label} = {raw!r} from the link: unknown value.")
+            self.notice(f"Ignored {label} = {quote(raw)} from the link: unknown value.")
 
     def check_many(self, key: str, label: str, labels: dict[Any, str], max_n: int) -> None:
         raw = self._take(key, many=True)
@@ -178,7 +223,7 @@ class UrlSettings:
         picked: list[Any] = []
         for item in raw:
             if item not in choices:
-                self.notice(f"Ignored {label} {item!r} from the link: unknown value.")
+                self.notice(f"Ignored {label} {quote(item)} from the link: unknown value.")
             elif choices[item] not in picked:
                 picked.append(choices[item])
         if len(picked) > max_n:
@@ -199,7 +244,13 @@ class UrlSettings:
         elif lowered in ("false", "0", "no", "off"):
             self._set(key, False, correction=not exact)
         else:
-            self.notice(f"Ignored {label} = {raw!r} from the link: expected true or false.")
+            self.notice(f"Ignored {label} = {quote(raw)} from the link: expected true or false.")
+
+    def check_flag(self, key: str, label: str) -> None:
+        """A yes/no switch read straight from the URL (no widget): only a notice if unusable."""
+        raw = self._take(key)
+        if raw is not None and raw.strip().lower() not in _FLAG_WORDS:
+            self.notice(f"Ignored {label} = {quote(raw)} from the link: expected 1 or 0.")
 
     # -- writing the link ------------------------------------------------------------
     def record(self, key: str, text: str | list[str] | None) -> None:
@@ -217,6 +268,9 @@ class UrlSettings:
         return f"{root}?{query}" if query else (root or "?")
 
 
+_FLAG_WORDS = ("1", "true", "yes", "on", "0", "false", "no", "off", "")
+
+
 def classroom_requested(query: Any) -> bool:
     """``classroom=1`` (or true/yes) in the URL."""
-    return str(query.get("classroom", "")).strip().lower() in ("1", "true", "yes", "on")
+    return str(query.get("classroom", "")).strip().lower() in _FLAG_WORDS[:4]

@@ -1,0 +1,119 @@
+"""Text from a link stays text: hostile values in every key the pages read, in Chromium.
+
+A shared link is the one input every visitor's browser takes from someone else. Each page
+is opened with Markdown links, images, bare addresses and HTML in every query key it reads
+(on a page that really reads them: the chosen optimizers', surface's and schedule's keys
+with those chosen). Nothing may render as a link or an image pointing off this machine,
+and the browser may request nothing from anywhere but the app's own server. The values
+must still be shown (quoted in the notices): that is what proves the keys were read.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import optim
+from pages.ui.controls import COMPARE, GRAD_MODES, hparam_key
+
+pytestmark = pytest.mark.browser
+LONG = 90_000  # ms
+EVIL = "evil.example"
+PAYLOADS = [
+    f"[Session expired: log in again](https://{EVIL}/login)",
+    f"![x](https://{EVIL}/pixel.png)",
+    f"https://{EVIL}/bare",
+    f"www.{EVIL}",
+    f'<img src="https://{EVIL}/h.png">',
+    f'<a href="https://{EVIL}/a">x</a>',
+    f"[x]: https://{EVIL}/ref\n\n[x]",
+]
+SHARED = ["x0", "y0", "steps", "noise", "batch", "seed", "tol", "view3d", "classroom", "lr"]
+
+
+def _opt_keys(names: list[str]) -> list[str]:
+    return [hparam_key(n, s["key"]) for n in names for s in optim.OPTIMIZERS[n].slider_specs()]
+
+
+def hostile_queries() -> list[dict]:
+    """Queries that together put a hostile value in every key the Playground reads."""
+    names = list(optim.OPTIMIZERS)
+    chunks = [names[i : i + 6] for i in range(0, len(names), 6)]
+    surfaces = [n for n in optim.SURFACES if optim.make_surface(n).param_specs] + ["custom"]
+    schedules = [n for n in optim.SCHEDULES if optim.make_schedule(n).params]
+    loads = max(len(chunks), len(surfaces), len(schedules))
+    queries = []
+    for j in range(loads):
+        surface, schedule = surfaces[j % len(surfaces)], schedules[j % len(schedules)]
+        opts = chunks[j % len(chunks)]
+        keys = (
+            SHARED
+            + _opt_keys(opts)
+            + [f"{schedule}_{p['key']}" for p in optim.make_schedule(schedule).params]
+        )
+        if surface == "custom":
+            keys.append("formula")
+        else:
+            keys += [f"{surface}_{p['key']}" for p in optim.make_surface(surface).param_specs]
+        query: dict = {k: PAYLOADS[(i + j) % len(PAYLOADS)] for i, k in enumerate(keys)}
+        hostile = PAYLOADS[j % len(PAYLOADS)]
+        query["opt"] = [hostile] + [optim.OPTIMIZERS[n].label for n in opts]
+        # the choosers get a valid value on most pages (so their keys are read) and a
+        # hostile one on some
+        query["surface"] = surface if j else hostile
+        query["schedule"] = schedule if j != 1 else hostile
+        query["compare"] = COMPARE["own"] if j % 2 == 0 else hostile
+        query["grad"] = GRAD_MODES["minibatch"] if j != 2 else hostile
+        queries.append(query)
+    return queries
+
+
+def _watch(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url))
+    return seen
+
+
+def _off_machine(urls: list[str]) -> list[str]:
+    out = []
+    for u in urls:
+        parts = urlsplit(u)
+        if parts.scheme in ("data", "blob", "about"):
+            continue
+        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            out.append(u)
+    return out
+
+
+OUTSIDE_REFS = f"""() => Array.from(document.querySelectorAll('[href], [src], [srcset]'))
+  .map(e => e.getAttribute('href') || e.getAttribute('src') || e.getAttribute('srcset'))
+  .filter(v => v && v.includes('{EVIL}'))"""
+
+
+def _check(page: Page, requests: list[str]) -> None:
+    assert page.evaluate(OUTSIDE_REFS) == [], "a link value rendered as a link or an image"
+    assert _off_machine(requests) == [], _off_machine(requests)
+    # the values were read and quoted back as text, so the check above saw real notices
+    expect(page.get_by_test_id("stAlert").filter(has_text=EVIL).first).to_be_visible()
+
+
+@pytest.mark.parametrize("query", hostile_queries(), ids=lambda q: q["surface"][:12])
+def test_playground_link_values_stay_text(page: Page, app_url, query):
+    requests = _watch(page)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?{urlencode(query, doseq=True)}")
+    expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    _check(page, requests)
+
+
+def test_algorithms_link_values_stay_text(page: Page, app_url):
+    requests = _watch(page)
+    query = {"classroom": PAYLOADS[0], "opt": PAYLOADS[1], "steps": PAYLOADS[2]}
+    page.goto(f"{app_url}/Algorithms?{urlencode(query)}")
+    heading = page.get_by_role("heading", name="Weight decay: coupled (L2) or decoupled")
+    expect(heading).to_be_visible(timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    _check(page, requests)

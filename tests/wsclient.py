@@ -1,0 +1,71 @@
+"""A browser's part of a Streamlit session, over the websocket, without a browser.
+
+It sends what a browser sends (a rerun request with the page's query and widget states)
+and collects what the server answers until the run finishes. Crafted widget states, which
+no real browser would send, are how the tests play a hostile client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterable, Iterator
+from urllib.parse import urlsplit
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from websockets.asyncio.client import connect
+
+
+@contextlib.asynccontextmanager
+async def session(url: str) -> AsyncIterator:
+    """One browser session: a websocket to the app's stream."""
+    host = urlsplit(url).netloc
+    async with connect(
+        f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=url, max_size=None
+    ) as ws:
+        ws.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        yield ws
+
+
+def widget_strings(values: dict[str, str]) -> WidgetStates:
+    """Widget states holding text values, as a chart sends its selection (JSON text)."""
+    states = WidgetStates()
+    for widget_id, text in values.items():
+        w = states.widgets.add()
+        w.id = widget_id
+        w.string_value = text
+    return states
+
+
+async def rerun(
+    ws, query: str = "", widgets: WidgetStates | None = None, cached: set[str] | None = None
+) -> list[ForwardMsg]:
+    """One rerun; every message the server sent for it, up to ``script_finished``."""
+    msg = BackMsg()
+    msg.rerun_script.query_string = query
+    if widgets is not None:
+        msg.rerun_script.widget_states.CopyFrom(widgets)
+    if cached:
+        msg.rerun_script.cached_message_hashes.extend(sorted(cached))
+    await ws.send(msg.SerializeToString())
+    replies = []
+    while True:
+        reply = ForwardMsg()
+        reply.ParseFromString(await ws.recv())
+        replies.append(reply)
+        if reply.WhichOneof("type") == "script_finished":
+            return replies
+
+
+def elements(replies: Iterable[ForwardMsg]) -> Iterator:
+    """The page elements a run drew, in order."""
+    for m in replies:
+        if m.WhichOneof("type") == "delta" and m.delta.WhichOneof("type") == "new_element":
+            yield m.delta.new_element
+
+
+def of_kind(replies: Iterable[ForwardMsg], kind: str) -> list:
+    """The payloads of one kind of element (``"exception"``, ``"number_input"``, …)."""
+    return [getattr(e, kind) for e in elements(replies) if e.WhichOneof("type") == kind]
