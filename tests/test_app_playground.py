@@ -113,8 +113,11 @@ def test_custom_formula_is_used_and_a_bad_one_is_rejected_keeping_the_chart():
     at.text_input(key="formula").input("(x - 1)**2 + 3*(y + 2)**2").run()
     assert not at.exception and not at.error
     good_fig, good = chart(at), results(at)
-    # the minimum of the typed formula is where the runs head
-    assert (good["final loss"] >= 0).all()
+    # the typed formula's own minimum, (1, -2), is found and the runs head there
+    assert good["distance to nearest minimum"].notna().all()
+    start = np.hypot(-2.0 - 1.0, 2.0 + 2.0)  # the formula window's start is (-2, 2)
+    assert (good["distance to nearest minimum"] < start).all()
+    assert (good["final loss"] < (-2.0 - 1) ** 2 + 3 * (2.0 + 2) ** 2).all()
     for bad in ("__import__('os').system('true')", "x**", "x.__class__", "lambda: 1"):
         at.text_input(key="formula").input(bad).run()
         assert not at.exception

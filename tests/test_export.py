@@ -139,13 +139,14 @@ def test_classroom_copy_enlarges_fonts_and_leaves_the_figure_alone(runs):
 
 # -- real PNGs (one Chromium, serialized with the other browser users) ------------------
 
-needs_chromium = pytest.mark.skipif(
-    not export.export_available(), reason="PNG export needs a Chromium"
-)
+@pytest.fixture
+def needs_chromium(chromium_executable):
+    """PNG tests need a Chromium: without one they fail and say what to install, never skip."""
+    return chromium_executable
 
 
 @pytest.mark.browser
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_png_has_the_promised_size(runs):
     s, series = runs
     fig = figures.contour_figure(
@@ -159,7 +160,7 @@ def test_png_has_the_promised_size(runs):
 
 
 @pytest.mark.browser
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_concurrent_exports_each_get_their_own_image(runs):
     _, series = runs
     sizes = [(1600, 1000), (1650, 900), (1700, 1100)]
@@ -178,7 +179,7 @@ def test_concurrent_exports_each_get_their_own_image(runs):
 
 
 @pytest.mark.browser
-@needs_chromium
+@pytest.mark.usefixtures("needs_chromium")
 def test_a_broken_browser_path_is_reported_not_hung(runs, tmp_path, monkeypatch):
     fake = tmp_path / "not-a-browser"
     fake.write_text("#!/bin/sh\nexit 1\n")
