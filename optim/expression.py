@@ -415,6 +415,10 @@ def analyse(text: str) -> Analysis:
     gradient = (sp.diff(expr, X), sp.diff(expr, Y))
     if any(g.has(sp.Derivative, sp.Subs, sp.DiracDelta) for g in gradient):
         raise ValueError("the formula is not differentiable (its gradient has no closed form)")
+    if any(e.has(sp.I) for e in (expr, *gradient)):
+        raise ValueError(
+            "the formula takes complex values (a negative number to a power in x or y?)"
+        )
     second = hessian_exprs(gradient, (X, Y))
     value_src = lambdify_source((X, Y), expr)
     vg_src = lambdify_source((X, Y), [expr, *gradient], cse=True)

@@ -214,16 +214,17 @@ class WorkerPool:
                 self._idle.append(worker)
             self._cond.notify_all()
 
-    def wait_ready(self, timeout: float = BOOT_S) -> bool:
-        """Start the pool if needed and wait until a first worker has booted."""
+    def wait_ready(self, timeout: float = BOOT_S, every: bool = False) -> bool:
+        """Start the pool if needed and wait until a first worker (or ``every`` one) is idle."""
         self.start()
+
+        def ready() -> bool:
+            if every:
+                return len(self._idle) == self.size
+            return self._ready_once or (self._booting == 0 and not self._idle)
+
         with self._cond:
-            return (
-                self._cond.wait_for(
-                    lambda: self._ready_once or (self._booting == 0 and not self._idle), timeout
-                )
-                and self._ready_once
-            )
+            return self._cond.wait_for(ready, timeout) and self._ready_once
 
     def call(self, arg: Any, timeout: float) -> Any:
         """``target(arg)`` in a worker, answered within ``timeout`` seconds or killed.
