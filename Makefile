@@ -42,6 +42,7 @@ format: $(VENV)/.dev-deps
 bench: $(VENV)/.dev-deps browser
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_formula.py
 	$(BIN)/python benchmarks/bench_browser.py
 
 clean:

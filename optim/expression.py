@@ -22,19 +22,35 @@ ValueError: syntax error at column 5: invalid syntax
 from __future__ import annotations
 
 import ast
-import functools
 import math
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
 
-from .surfaces import Surface, X, Y, compile_expression, number, polish_minima
+from .surfaces import (
+    Compiled,
+    Surface,
+    X,
+    Y,
+    hessian_exprs,
+    lambdify_source,
+    load_source,
+    number,
+    polish_minima,
+)
+from .workers import Busy, TimedOut, WorkerDied, WorkerPool
 
 MAX_LENGTH = 300
 MAX_NODES = 150
 MAX_DEPTH = 24
 MAX_EXPONENT = 100  # |constant exponent|
 MAX_NUMBER = 1e12  # |literal|
+MAX_SOURCE = 200_000  # characters of generated NumPy code (value, gradient, Hessian)
 WINDOW = ((-3.0, 3.0), (-3.0, 3.0))
 START = (-2.0, 2.0)
 GRID = 201  # odd, so that 0 is a grid point
@@ -65,12 +81,58 @@ _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 _ALLOWED = "x, y, pi, e, numbers, + - * / ** ^, parentheses and " + ", ".join(sorted(FUNCTIONS))
 
 
-class _Builder:
-    """Walks the syntax tree; ``at(node)`` maps a column back to the user's text."""
+class _Term(NamedTuple):
+    """What a subtree builds: its SymPy expression (``None`` when only checking) and, for a
+    constant subtree, its value in double precision (``None`` when it depends on x or y)."""
 
-    def __init__(self, text: str, columns: list[int]) -> None:
+    expr: sp.Expr | None
+    value: float | None
+    where: ast.AST | None = None  # where a constant first became infinite or undefined
+
+
+_OPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+_NUMPY = {
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "exp": np.exp,
+    "log": np.log,
+    "ln": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+}
+EXACT_ARGUMENT = 1e3  # sin(pi) stays exact (0); sin(1e9) becomes a float, see _Builder.call
+
+
+class _Builder:
+    """Walks the syntax tree; ``at(node)`` maps a column back to the user's text.
+
+    Constants are folded in double precision as they are met. SymPy would keep
+    ``sin(exp(1e12))`` exact and evaluate it to billions of digits later (to print it, or to
+    decide the sign of ``sin(cosh(1e12))`` while building ``cosh`` of it), holding the GIL
+    for minutes; NumPy says ``inf`` at once. With ``symbolic=False`` the walk only checks,
+    without SymPy: cheap enough to run in the server before a worker is asked.
+    """
+
+    def __init__(self, text: str, columns: list[int], symbolic: bool = True) -> None:
         self.text = text
         self.columns = columns
+        self.symbolic = symbolic
 
     def at(self, node: ast.AST) -> str:
         col = getattr(node, "col_offset", 0)
@@ -79,7 +141,26 @@ class _Builder:
     def fail(self, node: ast.AST, what: str, hint: str = "") -> ValueError:
         return ValueError(f"{what} at {self.at(node)}" + (f" ({hint})" if hint else ""))
 
-    def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+    def source(self, node: ast.AST) -> str:
+        """The user's own text of a subtree."""
+        last = len(self.columns) - 1
+        start = self.columns[min(getattr(node, "col_offset", 0), last)]
+        end = self.columns[min(getattr(node, "end_col_offset", None) or last, last)]
+        return self.text[start:end].strip() or "?"
+
+    def finite(self, term: _Term) -> _Term:
+        """``term``, unless it is a constant that overflowed or has no real value."""
+        if term.value is None or math.isfinite(term.value):
+            return term
+        what = self.source(term.where)
+        if math.isnan(term.value):
+            raise self.fail(term.where, f"{what} is undefined or complex")
+        raise ValueError(
+            f"the formula has an infinite or undefined value at {self.at(term.where)}: "
+            f"{what} is infinite (too large, or a division by zero)"
+        )
+
+    def build(self, node: ast.AST, depth: int = 0) -> _Term:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"formula nested too deeply (more than {MAX_DEPTH} levels)")
         if isinstance(node, ast.Constant):
@@ -87,38 +168,45 @@ class _Builder:
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            inner = self.build(node.operand, depth + 1)
-            return -inner if isinstance(node.op, ast.USub) else inner
+            t = self.build(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return t
+            return _Term(
+                None if t.expr is None else -t.expr, None if t.value is None else -t.value, t.where
+            )
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
             if isinstance(node.op, ast.Pow):
-                return self.power(node, left, right)
-            if isinstance(node.op, ast.Add):
-                return left + right
-            if isinstance(node.op, ast.Sub):
-                return left - right
-            if isinstance(node.op, ast.Mult):
-                return left * right
-            return left / right
+                self.check_power(node, left, right)
+            if left.value is not None and right.value is not None:
+                return self.fold(node, left, right)
+            left, right = self.finite(left), self.finite(right)
+            if isinstance(node.op, ast.Div) and right.value == 0:
+                raise self.fail(
+                    node, "the formula has an infinite or undefined value", "division by zero"
+                )
+            expr = _OPS[type(node.op)](left.expr, right.expr) if self.symbolic else None
+            return _Term(expr, None)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         raise self.fail(node, f"{_describe(node)} is not allowed", f"use {_ALLOWED}")
 
-    def constant(self, node: ast.Constant) -> sp.Expr:
+    def constant(self, node: ast.Constant) -> _Term:
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             kind = "imaginary number" if isinstance(v, complex) else type(v).__name__
             raise self.fail(node, f"a {kind} is not allowed, only real numbers")
         if not math.isfinite(v) or abs(v) > MAX_NUMBER:
             raise self.fail(node, f"number too large (more than {MAX_NUMBER:g})")
-        return number(v)
+        return _Term(number(v) if self.symbolic else None, float(v))
 
-    def name(self, node: ast.Name) -> sp.Expr:
+    def name(self, node: ast.Name) -> _Term:
         if node.id in VARIABLES:
-            return VARIABLES[node.id]
+            return _Term(VARIABLES[node.id] if self.symbolic else None, None)
         if node.id in CONSTANTS:
-            return CONSTANTS[node.id]
+            c = CONSTANTS[node.id]
+            return _Term(c if self.symbolic else None, float(c))
         if node.id in FUNCTIONS:
             raise self.fail(node, f"{node.id} is a function: write {node.id}(...)")
         if len(node.id) > 1 and set(node.id) <= set(VARIABLES):
@@ -126,7 +214,7 @@ class _Builder:
             raise self.fail(node, f"unknown name {node.id!r}", f"for a product write {product}")
         raise self.fail(node, f"unknown name {node.id!r}", f"use {_ALLOWED}")
 
-    def call(self, node: ast.Call, depth: int) -> sp.Expr:
+    def call(self, node: ast.Call, depth: int) -> _Term:
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only calls of plain function names are allowed")
         fname = node.func.id
@@ -136,36 +224,46 @@ class _Builder:
             )
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise self.fail(node, f"{fname} takes exactly one argument")
-        return FUNCTIONS[fname](self.build(node.args[0], depth + 1))
-
-    def power(self, node: ast.BinOp, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
-        if not exponent.free_symbols:
-            ev = _as_float(exponent)
-            if ev is None or abs(ev) > MAX_EXPONENT:
-                raise self.fail(node, f"exponent too large (at most {MAX_EXPONENT} in size)")
-            if not base.free_symbols:
-                bv = _as_float(base)
-                if bv is None or (bv != 0 and abs(ev * math.log10(abs(bv))) > 300):
-                    raise self.fail(node, "number too large (the power overflows)")
-                if bv < 0 and not float(ev).is_integer():
-                    raise self.fail(node, "a negative number to a fractional power is complex")
-        return base**exponent
-
-
-def _as_float(e: sp.Expr) -> float | None:
-    """A constant's value in double precision, or None (complex, infinite, undefined).
-
-    NumPy rather than SymPy's arbitrary precision: a tower like exp(exp(exp(9))) just overflows
-    to inf instead of being computed to arbitrary precision.
-    """
-    try:
+        arg = self.build(node.args[0], depth + 1)
+        if arg.value is None:
+            return _Term(FUNCTIONS[fname](arg.expr) if self.symbolic else None, None)
+        if not math.isfinite(arg.value):
+            return arg  # already infinite or undefined: report the innermost cause
         with np.errstate(all="ignore"):
-            v = complex(sp.lambdify((), e, "numpy")())
-    except (TypeError, ValueError, ArithmeticError, NameError):
-        return None
-    if v.imag != 0 or not math.isfinite(v.real):
-        return None
-    return v.real
+            value = float(_NUMPY[fname](np.float64(arg.value)))
+        if not math.isfinite(value):
+            return _Term(None, value, node)
+        if not self.symbolic:
+            return _Term(None, value)
+        # small exact arguments stay exact (sin(pi) is 0, not 1.2e-16); SymPy needs many
+        # digits for huge ones (sin(1e20)), so those become their double-precision value
+        exact = abs(arg.value) <= EXACT_ARGUMENT and not arg.expr.atoms(sp.Float)
+        return _Term(FUNCTIONS[fname](arg.expr) if exact else number(value), value)
+
+    def check_power(self, node: ast.BinOp, base: _Term, exponent: _Term) -> None:
+        if exponent.value is None:
+            return
+        ev = exponent.value
+        if not math.isfinite(ev) or abs(ev) > MAX_EXPONENT:
+            raise self.fail(node, f"exponent too large (at most {MAX_EXPONENT} in size)")
+        if base.value is None or not math.isfinite(base.value):
+            return
+        bv = base.value
+        if bv != 0 and abs(ev * math.log10(abs(bv))) > 300:
+            raise self.fail(node, "number too large (the power overflows)")
+        if bv < 0 and not float(ev).is_integer():
+            raise self.fail(node, "a negative number to a fractional power is complex")
+
+    def fold(self, node: ast.BinOp, left: _Term, right: _Term) -> _Term:
+        """Both sides constant: the value in double precision, and SymPy's exact form."""
+        for side in (left, right):
+            if not math.isfinite(side.value):
+                return side
+        with np.errstate(all="ignore"):
+            value = float(_OPS[type(node.op)](np.float64(left.value), np.float64(right.value)))
+        if not math.isfinite(value):
+            return _Term(None, value, node)
+        return _Term(_OPS[type(node.op)](left.expr, right.expr) if self.symbolic else None, value)
 
 
 def _describe(node: ast.AST) -> str:
@@ -190,12 +288,8 @@ def _describe(node: ast.AST) -> str:
     return f"{type(node).__name__!r}"
 
 
-def parse_formula(text: str) -> sp.Expr:
-    """Parse ``text`` into a SymPy expression in ``x`` and ``y`` (``ValueError`` if not allowed).
-
-    >>> parse_formula("sin(x) * e^-y")
-    exp(-y)*sin(x)
-    """
+def _syntax_tree(text: str) -> tuple[ast.AST, list[int]]:
+    """The formula's syntax tree (one expression) and the map from its columns to the text's."""
     if not isinstance(text, str):
         raise ValueError(f"the formula must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -238,16 +332,53 @@ def parse_formula(text: str) -> sp.Expr:
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ValueError(f"formula too complex: {nodes} syntax nodes (at most {MAX_NODES})")
+    return tree, columns
+
+
+def _walk(text: str, symbolic: bool) -> _Term:
+    tree, columns = _syntax_tree(text)
+    builder = _Builder(text, columns, symbolic)
     try:
-        expr = _Builder(text, columns).build(tree)
+        term = builder.finite(builder.build(tree))
     except ValueError:
         raise
     except (RecursionError, MemoryError, TypeError, AttributeError, ArithmeticError) as err:
         raise ValueError(f"could not build the formula: {err}") from None
+    if term.value is not None:
+        raise ValueError("constant expression: the formula must depend on x or y")
+    return term
+
+
+def check_formula(text: str) -> None:
+    """Every check that needs no SymPy: syntax, names, sizes, constants (``ValueError``).
+
+    Cheap (a syntax tree of at most MAX_NODES nodes, and double-precision arithmetic), so
+    the server runs it itself before it asks a worker process for the symbolic work.
+
+    >>> check_formula("x + sqrt(-1)")
+    Traceback (most recent call last):
+    ValueError: sqrt(-1) is undefined or complex at column 5
+    """
+    _walk(text, symbolic=False)
+
+
+def parse_formula(text: str) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression in ``x`` and ``y`` (``ValueError`` if not allowed).
+
+    >>> parse_formula("sin(x) * e^-y")
+    exp(-y)*sin(x)
+    """
+    expr = _walk(text, symbolic=True).expr
     if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
         raise ValueError("the formula has an infinite or undefined value (division by zero?)")
     if not expr.free_symbols & {X, Y}:
         raise ValueError("constant expression: the formula must depend on x or y")
+    # SymPy multiplies constants together: x*10**200*10**200 has the coefficient 10**400
+    for n in expr.atoms(sp.Number):
+        if isinstance(n, sp.Rational) and max(abs(n.p), n.q) > 10**300:
+            raise ValueError("number too large (a coefficient of the formula is beyond 1e300)")
+        if isinstance(n, sp.Float) and not math.isfinite(float(n)):
+            raise ValueError("number too large (a coefficient of the formula overflows)")
     return expr
 
 
@@ -257,24 +388,45 @@ def _grid(bounds: tuple, n: int = GRID) -> np.ndarray:
     return np.stack([gx, gy], axis=-1)
 
 
-@functools.lru_cache(maxsize=128)
-def _surface(text: str) -> Surface:
-    expr = parse_formula(text)
-    try:
-        compiled = compile_expression(expr, (X, Y))
-    except Exception as err:  # SymPy cannot print or differentiate it
-        raise ValueError(f"the formula is not differentiable: {err}") from None
-    if any(g.has(sp.Derivative, sp.Subs, sp.DiracDelta) for g in compiled.gradient):
-        raise ValueError("the formula is not differentiable (its gradient has no closed form)")
+# -- the symbolic work, in a worker process --------------------------------------------------------
+@dataclass(frozen=True)
+class Analysis:
+    """What a worker sends back for an accepted formula: all the server needs, pre-digested.
 
-    surface = Surface(
-        name="custom",
-        label=f"Custom: {text.strip()}",
-        expr=expr,
-        bounds=WINDOW,
-        start=START,
-        description="A surface typed by the user.",
-    )
+    The NumPy sources are loaded with :func:`~optim.surfaces.load_source`, which costs time
+    in proportion to their length; the server never differentiates or lambdifies.
+    """
+
+    text: str
+    expr: sp.Expr  # rebuilt by unpickling: linear in its size, no differentiation
+    latex: str
+    minima: np.ndarray
+    value_source: str
+    value_and_grad_source: str
+    hessian_source: str | None  # None: the Hessian is taken by finite differences
+
+
+def analyse(text: str) -> Analysis:
+    """Parse, differentiate and lambdify ``text``, check it on the window, find its minimum.
+
+    Open-ended symbolic work: run it in a worker (see :func:`surface_from_expression`).
+    """
+    expr = parse_formula(text)
+    gradient = (sp.diff(expr, X), sp.diff(expr, Y))
+    if any(g.has(sp.Derivative, sp.Subs, sp.DiracDelta) for g in gradient):
+        raise ValueError("the formula is not differentiable (its gradient has no closed form)")
+    if any(e.has(sp.I) for e in (expr, *gradient)):
+        raise ValueError(
+            "the formula takes complex values (a negative number to a power in x or y?)"
+        )
+    second = hessian_exprs(gradient, (X, Y))
+    value_src = lambdify_source((X, Y), expr)
+    vg_src = lambdify_source((X, Y), [expr, *gradient], cse=True)
+    hess_src = None if second is None else lambdify_source((X, Y), second, cse=True)
+    if len(value_src) + len(vg_src) + len(hess_src or "") > MAX_SOURCE:
+        raise ValueError("formula too complex: its derivatives are too long to compute with")
+    surface = _custom_surface(text, expr)
+    _use_sources(surface, value_src, vg_src, hess_src, gradient)
     pts = _grid(WINDOW)
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(pts)
@@ -293,8 +445,40 @@ def _surface(text: str) -> Surface:
                 f"[-3, 3] x [-3, 3]; keep it finite and smooth there, e.g. sqrt(x^2 + 1) "
                 f"instead of sqrt(x)"
             )
-    surface.minima = _estimate_minima(surface, pts, f)
-    return surface
+    minima = _estimate_minima(surface, pts, f)
+    return Analysis(text, expr, surface.latex, minima, value_src, vg_src, hess_src)
+
+
+def analyse_or_explain(text: str) -> Analysis | str:
+    """:func:`analyse`, with every failure turned into the message for the user (the worker's
+    entry point: whatever SymPy or NumPy raise, only a message leaves it)."""
+    try:
+        return analyse(text)
+    except ValueError as err:
+        return str(err)
+    except (RecursionError, MemoryError):
+        return "formula too complex: it needs too much memory or nesting to analyse"
+    except Exception as err:  # SymPy's own failures, named so they can be reported
+        return f"the formula cannot be analysed ({type(err).__name__}: {err})"[:300]
+
+
+def _custom_surface(text: str, expr: sp.Expr, **kwargs: Any) -> Surface:
+    return Surface(
+        name="custom",
+        label=f"Custom: {text.strip()}",
+        expr=expr,
+        bounds=WINDOW,
+        start=START,
+        description="A surface typed by the user.",
+        **kwargs,
+    )
+
+
+def _use_sources(
+    surface: Surface, value: str, value_and_grad: str, hessian: str | None, gradient=None
+) -> None:
+    compiled = Compiled(load_source(value), load_source(value_and_grad), gradient)
+    surface.use_compiled(compiled, None if hessian is None else load_source(hessian))
 
 
 def _estimate_minima(surface: Surface, pts: np.ndarray, f: np.ndarray) -> np.ndarray:
@@ -317,11 +501,95 @@ def _estimate_minima(surface: Surface, pts: np.ndarray, f: np.ndarray) -> np.nda
     return out
 
 
+# -- the server's side -----------------------------------------------------------------------------
+WORKERS = 2  # formulas analysed at once; more wait (up to LIMIT_S), then hear "busy"
+LIMIT_S = 1.0  # wall time to answer a formula, whatever it is
+WARM_UP = "sin(x)*cos(y) + 0.1*(x^2 + y^2) + log(1 + abs(x*y)) + sqrt(1 + x^2)/(2 + tanh(y))"
+TOO_LONG = (
+    f"the formula takes too long to analyse (over {LIMIT_S:g} s); simplify it, e.g. fewer "
+    "nested functions"
+)
+BUSY = "the server is busy analysing other formulas; try again in a moment"
+CACHE_SIZE = 256
+
+_pool = WorkerPool("optim.expression:analyse_or_explain", WORKERS, WARM_UP)
+_lock = threading.Lock()
+_answers: OrderedDict[str, Surface | str] = OrderedDict()  # a surface, or why not
+_pending: dict[str, Future] = {}  # text -> the answer another thread is computing
+
+
+def start_workers() -> None:
+    """Boot the worker processes now, in the background, so that the first formula is fast."""
+    _pool.start()
+
+
+def _answer(text: str) -> tuple[Surface | str, bool]:
+    """The surface or the reason it is refused, and whether that answer may be cached."""
+    try:
+        check_formula(text)  # most refusals need no worker
+    except ValueError as err:
+        return str(err), True
+    if not _pool.wait_ready():  # only the first formula of a server waits for the boot
+        return "the formula checker could not start; try again later", False
+    try:
+        reply = _pool.call(text, LIMIT_S)
+    except Busy:
+        return BUSY, False
+    except TimedOut as err:
+        if err.waited > 0.1:  # it had less than the full second: not the formula's fault
+            return BUSY, False
+        return TOO_LONG, True
+    except WorkerDied as err:
+        return f"the formula cannot be analysed (the worker stopped: {err})"[:300], True
+    if isinstance(reply, str):
+        return reply, True
+    try:
+        surface = _custom_surface(text, reply.expr, latex=reply.latex, minima=reply.minima)
+        _use_sources(surface, reply.value_source, reply.value_and_grad_source, reply.hessian_source)
+    except Exception as err:  # a worker's reply that does not load is refused, not shown
+        return f"the formula cannot be analysed ({type(err).__name__}: {err})"[:300], True
+    return surface, True
+
+
 def surface_from_expression(text: str) -> Surface:
     """A :class:`Surface` for a formula in ``x`` and ``y``, on the window [-3, 3]².
 
-    Raises ``ValueError`` with a message saying what is wrong and where.
+    Raises ``ValueError`` with a message saying what is wrong and where, within about
+    LIMIT_S seconds whatever the formula: the symbolic work runs in a worker process that is
+    killed when it runs over, so the server's other threads never wait for SymPy. Answers,
+    refusals included, are remembered per text.
     """
     if not isinstance(text, str):
         raise ValueError(f"the formula must be text, got {type(text).__name__}")
-    return _surface(text)
+    with _lock:
+        known = _answers.get(text)
+        if known is not None:
+            _answers.move_to_end(text)
+        else:
+            pending = _pending.get(text)
+            mine = pending is None
+            if mine:
+                pending = _pending[text] = Future()
+    if known is None and not mine:  # the same text from another session: share its answer
+        try:
+            known = pending.result(timeout=LIMIT_S + 0.5)
+        except Exception:  # it ran late, or failed in a way its own caller hears about
+            known = BUSY
+    elif known is None:
+        try:
+            known, keep = _answer(text)
+        except BaseException as err:
+            pending.set_exception(err)
+            raise
+        finally:
+            with _lock:
+                _pending.pop(text, None)
+        with _lock:
+            if keep:
+                _answers[text] = known
+                while len(_answers) > CACHE_SIZE:
+                    _answers.popitem(last=False)
+        pending.set_result(known)
+    if isinstance(known, str):
+        raise ValueError(known)
+    return known

@@ -25,7 +25,9 @@ Points have shape ``(..., 2)``; ``loss`` returns ``(...)`` and ``grad`` returns
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,13 +92,85 @@ def lambdify(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) -> Callab
     return sp.lambdify(args, exprs, "numpy", printer=_Printer, cse=cse)
 
 
+# -- compiled in one process, loaded in another ----------------------------------------------
+# A typed formula is differentiated and lambdified in a worker process (optim.expression);
+# the server process receives the generated NumPy source and only loads it, which costs time
+# in proportion to its length, never SymPy's open-ended symbolic work.
+def lambdify_source(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) -> str:
+    """The Python source ``lambdify`` generates (a function of ``args`` using ``numpy.*``)."""
+    return inspect.getsource(lambdify(args, exprs, cse=cse))
+
+
+def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
+    """Compile ``lambdify_source`` output after checking it is nothing but arithmetic.
+
+    Allowed: one function of ``args``, assignments to plain names, a return of a value or a
+    list, numbers, + - * / ** and unary minus, and calls of ``numpy.<name>`` or ``abs``.
+    Anything else (an import, an attribute other than numpy's, a subscript, a keyword)
+    raises ``ValueError``: the source came from another process, so it is checked, not trusted.
+    """
+    tree = ast.parse(source)
+    fn = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
+        raise ValueError("compiled formula: expected one plain function")
+    if [a.arg for a in fn.args.args] != list(args) or fn.args.vararg or fn.args.kwarg:
+        raise ValueError("compiled formula: unexpected arguments")
+    names = set(args)
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            names.update(t.id for t in stmt.targets)
+        elif not isinstance(stmt, ast.Return) or stmt.value is None:
+            raise ValueError(f"compiled formula: {type(stmt).__name__} is not allowed")
+    for node in ast.walk(ast.Module(body=fn.body, type_ignores=[])):
+        ok = isinstance(node, _SOURCE_NODES) or (
+            isinstance(node, ast.Name) and (node.id in names or node.id in _SOURCE_GLOBALS)
+        )
+        if isinstance(node, ast.Attribute):
+            ok = isinstance(node.value, ast.Name) and node.value.id == "numpy"
+            ok = ok and not node.attr.startswith("_")
+        if isinstance(node, ast.Call):
+            ok = not node.keywords and (
+                isinstance(node.func, ast.Attribute)
+                or (isinstance(node.func, ast.Name) and node.func.id == "abs")
+            )
+        if isinstance(node, ast.Constant):
+            ok = type(node.value) in (int, float)
+        if not ok:
+            raise ValueError(f"compiled formula: {type(node).__name__} is not allowed")
+    namespace = {"numpy": np, "__builtins__": {"abs": abs}}
+    exec(compile(tree, "<formula>", "exec"), namespace)  # checked above: arithmetic only
+    return namespace[fn.name]
+
+
+_SOURCE_GLOBALS = frozenset({"numpy", "abs"})
+_SOURCE_NODES = (
+    ast.Assign,
+    ast.Return,
+    ast.Load,
+    ast.Store,
+    ast.Expr,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.List,
+    ast.Tuple,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Module,
+)
+
+
 @dataclass(frozen=True)
 class Compiled:
     """Lambdified pieces of one expression (all take the two coordinates)."""
 
     value: Callable  # (u, v) -> f
     value_and_grad: Callable  # (u, v) -> [f, df/du, df/dv]
-    gradient: tuple[sp.Expr, sp.Expr]
+    gradient: tuple[sp.Expr, sp.Expr] | None  # None when compiled in another process
 
 
 # Bounded caches rather than functools.cache: custom formulas typed into a
@@ -120,18 +194,32 @@ def compile_hessian(
 ) -> Callable | None:
     """``(u, v) -> [f_uu, f_uv, f_vv]``; separate because only diagnostics need it.
 
-    ``None`` when the gradient is already large (a long typed formula): its
-    symbolic second derivatives could take SymPy seconds, so the Hessian is then
-    taken by central differences of the exact gradient instead.
+    ``None`` when :func:`hessian_exprs` gives none: the Hessian is then taken by central
+    differences of the exact gradient instead.
+    """
+    second = hessian_exprs(compile_expression(expr, variables).gradient, variables)
+    return None if second is None else lambdify(variables, second, cse=True)
+
+
+def hessian_exprs(
+    gradient: tuple[sp.Expr, sp.Expr], variables: tuple[sp.Symbol, sp.Symbol] = (X, Y)
+) -> list[sp.Expr] | None:
+    """``[f_uu, f_uv, f_vv]`` from the gradient, or ``None`` when it is not worth it.
+
+    ``None`` when the gradient is already large (a long typed formula): its symbolic second
+    derivatives could take SymPy seconds. Also ``None`` when SymPy leaves a derivative it
+    cannot write out (``abs(abs(...))``), which NumPy code could not evaluate.
     """
     u, v = variables
-    gu, gv = compile_expression(expr, variables).gradient
+    gu, gv = gradient
     if sp.count_ops(gu) + sp.count_ops(gv) > HESSIAN_OPS:
         return None
     second = [sp.diff(gu, u), sp.diff(gu, v), sp.diff(gv, v)]
     # abs() has a kink: its second derivative is a Dirac delta, zero almost everywhere
     second = [h.replace(sp.DiracDelta, lambda *args: sp.S.Zero) for h in second]
-    return lambdify((u, v), second, cse=True)
+    if any(h.has(sp.Derivative, sp.Subs) for h in second):
+        return None
+    return second
 
 
 def _as_points(p: Any) -> np.ndarray:
@@ -191,9 +279,23 @@ class Surface:
             c = self.__dict__["_compiled"] = compile_expression(self.expr, self.symbols)
         return c
 
+    @property
+    def _hessian_fn(self) -> Callable | None:
+        if "_hessian" not in self.__dict__:
+            self.__dict__["_hessian"] = compile_hessian(self.expr, self.symbols)
+        return self.__dict__["_hessian"]
+
+    def use_compiled(self, compiled: Compiled, hessian: Callable | None) -> None:
+        """Take functions compiled elsewhere (a worker process) instead of compiling here.
+
+        ``hessian`` as :func:`compile_hessian` returns it: ``None`` for finite differences.
+        """
+        self.__dict__["_compiled"] = compiled
+        self.__dict__["_hessian"] = hessian
+
     def __getstate__(self) -> dict:
         # lambdified functions cannot be pickled; they are rebuilt on first use
-        return {k: v for k, v in self.__dict__.items() if k != "_compiled"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_compiled", "_hessian")}
 
     # Unbatched points take a fast path: NumPy scalars cost far less per
     # operation than 0-d arrays, and one trajectory step must cost microseconds.
@@ -232,7 +334,7 @@ class Surface:
     def hessian(self, p: Any) -> np.ndarray:
         """Hessian at points ``(..., 2)`` -> ``(..., 2, 2)``."""
         p = _as_points(p)
-        fn = compile_hessian(self.expr, self.symbols)
+        fn = self._hessian_fn
         if fn is None:
             return self._hessian_by_differences(p)
         with np.errstate(all="ignore"):

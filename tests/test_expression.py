@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import optim
 from optim.expression import MAX_LENGTH
+from optim.workers import Busy, TimedOut, WorkerPool
 
 VALID = [
     ("x**2 + 10*y**2", lambda x, y: x**2 + 10 * y**2),
@@ -261,3 +265,168 @@ def test_long_formulas_get_a_numerical_hessian_close_to_the_exact_one():
     p = np.array([[0.3, 0.2], [1.0, -0.4], [-2.0, 1.5]])
     want = np.array([exact(*q) for q in p], dtype=np.float64)
     np.testing.assert_allclose(s.hessian(p), want, rtol=1e-5, atol=1e-6)
+
+
+# -- hostile formulas: answered quickly, only ValueError, never stalling the server ----------------
+HOSTILE = [
+    "x+sin(exp(1e12))",
+    "sqrt(atanh(abs(abs(abs(atanh(abs(log(sin(exp((atan((log(x-y))*y+2))*x+3))))))))))",
+    "x - (e)**((((x)*cosh(pi) + sqrt(x) + y))^(cosh(sin(cosh(1e12)))))",
+    "x*10**100*10**100*10**100*10**100",
+    "sqrt(-1)*x",
+    "log(-1)*x",
+    "sin(1e12**2)*x",
+    "exp(10**20)*x",
+    "log(0)**2+x",
+    "(1/0)**2+x",
+    "cos(abs(log(abs(abs(abs(-abs(x+y+2)))))))",
+]
+SLOW = HOSTILE[1]  # passes every cheap check; SymPy needs about a minute for its derivatives
+POINTS = np.array([[0.3, -0.7], [1.1, 0.4], [-1.9, 2.2], [2.5, -2.6], [-0.45, 1.35]])
+
+NUMBERS = st.one_of(
+    st.sampled_from(["0", "1", "2", "0.5", "3.7", "1e-9", "1e3", "1e12", "10**20", "9**9"]),
+    st.integers(0, 10**12).map(str),
+    st.floats(0, 1e12, allow_nan=False).map(repr),
+)
+VARIABLES = st.sampled_from(["x", "y"])
+LEAVES = st.one_of(VARIABLES, VARIABLES, st.sampled_from(["pi", "e"]), NUMBERS)
+
+
+def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    ops = st.sampled_from(["+", "-", "*", "/", "**", "^"])
+    return st.one_of(
+        st.tuples(inner, ops, inner).map(lambda t: f"{t[0]}{t[1]}{t[2]}"),
+        st.tuples(inner, ops, inner).map(lambda t: f"({t[0]}){t[1]}({t[2]})"),
+        inner.map(lambda t: f"-{t}"),
+        st.tuples(st.sampled_from(sorted(optim.expression.FUNCTIONS)), inner).map(
+            lambda t: f"{t[0]}({t[1]})"
+        ),
+    )
+
+
+TREES = st.recursive(LEAVES, _grow, max_leaves=10)
+# a tail in x and y keeps most formulas from being constant
+TAILS = st.sampled_from(["", "", " + x", " * y", " + (x^2 + y^2)/10"])
+FORMULAS = st.tuples(TREES, TAILS).map("".join).filter(lambda t: len(t) <= MAX_LENGTH)
+
+
+def _examples(test):
+    for text in HOSTILE:
+        test = example(text)(test)
+    return test
+
+
+@pytest.fixture(scope="module")
+def workers():
+    """The formula workers, booted (their start-up is not part of any formula's time)."""
+    assert optim.expression._pool.wait_ready()
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@_examples
+@given(FORMULAS)
+def test_generated_formulas_give_a_right_surface_or_a_value_error_quickly(workers, text):
+    t0 = time.perf_counter()
+    try:
+        s = optim.surface_from_expression(text)
+    except ValueError as err:
+        assert str(err)
+    else:
+        # the exact gradient agrees with central differences wherever those are finite
+        h = 1e-6
+        with np.errstate(all="ignore"):
+            f, g = s.loss(POINTS), s.grad(POINTS)
+            fd = np.stack(
+                [(s.loss(POINTS + d) - s.loss(POINTS - d)) / (2 * h) for d in np.eye(2) * h],
+                axis=-1,
+            )
+            tol = (
+                1e-4 * (np.abs(g) + np.abs(fd))
+                + 1e-9
+                + 1e3 * 2.2e-16 * (1 + np.abs(f))[:, None] / h
+            )
+        ok = np.isfinite(fd) & np.isfinite(f)[:, None]
+        np.testing.assert_array_less(np.abs(g - fd)[ok], tol[ok] + 1e-300)
+    assert time.perf_counter() - t0 < 3.0  # the production limit is 1 s; CI machines are loaded
+
+
+def _children() -> dict[int, str]:
+    """This process's child processes and their states (R, S, Z for a zombie, ...)."""
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == os.getpid():
+                out[int(stat.parent.name)] = fields[0]
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_slow_formula_neither_stalls_other_threads_nor_leaves_a_process_behind(workers):
+    def spin(seconds: float) -> int:
+        n, end = 0, time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            n += 1
+        return n
+
+    assert optim.expression._pool.wait_ready(every=True)  # none still booting after a kill
+    baseline = spin(0.5) / 0.5
+    before = set(optim.expression._pool.pids())
+    result: dict[str, object] = {}
+
+    def submit() -> None:
+        t0 = time.perf_counter()
+        try:
+            optim.surface_from_expression(SLOW + " + y/7")  # not cached by any other test
+        except ValueError as err:
+            result["error"] = str(err)
+        result["seconds"] = time.perf_counter() - t0
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    during = spin(0.9) / 0.9
+    thread.join(10)
+    assert "takes too long to analyse" in result["error"]
+    assert result["seconds"] < optim.expression.LIMIT_S + 1.0
+    assert during > 0.5 * baseline, (during, baseline)  # in-process SymPy: near 0
+    # the worker that ran over was killed and reaped; its replacement is a new process
+    killed = before - set(optim.expression._pool.pids())
+    assert len(killed) == 1
+    children = _children()
+    assert not killed & set(children), children
+    assert "Z" not in children.values(), children
+
+
+def test_a_worker_over_its_limit_is_killed_and_a_full_pool_says_busy():
+    pool = WorkerPool("time:sleep", 1, 0)
+    try:
+        assert pool.wait_ready()
+        (first,) = pool.pids()
+        t0 = time.perf_counter()
+        with pytest.raises(TimedOut):
+            pool.call(30, 0.3)
+        assert time.perf_counter() - t0 < 1.5
+        assert first not in pool.pids()
+        with contextlib.suppress(ChildProcessError):
+            assert os.waitpid(first, os.WNOHANG) == (0, 0)  # reaped already, or not our child
+        assert pool.wait_ready()
+        # the only worker is sleeping: another caller hears "busy" within its limit
+        sleeper = threading.Thread(target=pool.call, args=(1.0, 5.0))
+        sleeper.start()
+        time.sleep(0.1)  # let the sleeper take the worker
+        t0 = time.perf_counter()
+        with pytest.raises(Busy):
+            pool.call(0, 0.3)
+        assert time.perf_counter() - t0 < 1.0
+        sleeper.join()
+        assert pool.call(0.01, 1.0) is None  # the worker is free again
+    finally:
+        pids = pool.pids()
+        pool.close()
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists()

@@ -28,6 +28,9 @@ from .figures import PALETTE, Series, surface_grid
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
 
+# the formula workers boot in the background while the first page loads
+optim.expression.start_workers()
+
 
 @lru_cache(maxsize=32)
 def build_surface(key: SurfaceKey) -> Any:

@@ -1,0 +1,272 @@
+"""Run a function in warm worker processes, each call under a hard time limit.
+
+Why processes: SymPy holds the GIL for as long as it computes, so a slow formula analysed in a
+thread of the server stalls every other session. A worker process has a GIL of its own, and it
+can be killed (a thread cannot) when it runs over.
+
+How:
+
+* A :class:`WorkerPool` keeps ``size`` workers started with ``python -c`` (never a ``fork`` of
+  the multi-threaded server). Each imports the target function, answers one warm-up call (so
+  SymPy's first-use costs are paid before a user waits), then serves calls one at a time over
+  its stdin and stdout: a length-prefixed pickle each way.
+* :meth:`WorkerPool.call` takes an idle worker, or raises :class:`Busy` when none frees up
+  within the time limit (a class typing at once gets an answer, not a queue). It waits for the
+  reply in ``poll`` without holding the GIL; past the limit it kills the worker, reaps it
+  (no zombie) and starts a replacement in the background, then raises :class:`TimedOut`.
+* Workers run at a lower priority (``nice``), so the server's own threads win the CPU, and
+  with a CPU-time limit per call as a backstop: a worker whose server died mid-call still
+  stops. They ignore Ctrl-C and exit when their stdin closes (the server has gone).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_HEADER = struct.Struct("!Q")  # the length of the pickle that follows
+NICE = 10  # workers yield the CPU to the server's own threads
+CPU_BACKSTOP_S = 5  # per call, in CPU seconds: only matters when nobody is left to kill it
+BOOT_S = 60.0  # a worker's start-up and warm-up call (a first SymPy import is slow)
+_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the optim package
+
+
+class Busy(Exception):
+    """No worker became free within the time limit."""
+
+
+class TimedOut(Exception):
+    """The call ran over its time limit; its worker was killed.
+
+    ``waited``: the seconds of the limit spent waiting for a free worker.
+    """
+
+    waited = 0.0
+
+
+class WorkerDied(Exception):
+    """The worker exited during the call (a crash, or the operating system killed it)."""
+
+
+# -- the worker process --------------------------------------------------------------------------
+def _serve(target: str) -> None:
+    """A worker's main loop: read an argument, call ``target`` on it, write back the reply."""
+    module, name = target.split(":")
+    fn: Callable[[Any], Any] = getattr(importlib.import_module(module), name)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; we follow stdin
+    os.nice(NICE)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not corrupt the replies
+    requests = os.fdopen(0, "rb")
+    with contextlib.suppress(ValueError, OSError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    while True:
+        arg = _read(requests)
+        if arg is _EOF:
+            return
+        _limit_cpu()
+        try:
+            reply = pickle.dumps(("ok", fn(arg)))
+        except BaseException as err:  # the caller decides; the worker lives on
+            reply = pickle.dumps(("error", f"{type(err).__name__}: {err}"))
+        replies.write(_HEADER.pack(len(reply)) + reply)
+        replies.flush()
+
+
+def _limit_cpu() -> None:
+    """Let this call use at most CPU_BACKSTOP_S more CPU seconds (then SIGXCPU ends us)."""
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(usage.ru_utime + usage.ru_stime) + 1 + CPU_BACKSTOP_S
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # no such limit here: the server's kill is the only limit
+
+
+_EOF = object()
+
+
+def _read(stream: Any) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return _EOF
+    return pickle.loads(stream.read(_HEADER.unpack(header)[0]))
+
+
+# -- the server's side ---------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, target: str) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", f"from optim.workers import _serve; _serve({target!r})"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def call(self, arg: Any, deadline: float) -> Any:
+        payload = pickle.dumps(arg)
+        try:
+            self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerDied("the worker had exited") from None
+        size = _HEADER.unpack(self._receive(_HEADER.size, deadline))[0]
+        status, value = pickle.loads(self._receive(size, deadline))
+        if status != "ok":
+            raise WorkerDied(value)  # only when the call failed outside the target's own care
+        return value
+
+    def _receive(self, n: int, deadline: float) -> bytes:
+        """``n`` bytes of the reply, waiting in ``poll`` (GIL released) until ``deadline``."""
+        fd = self.proc.stdout.fileno()
+        poller = select.poll()  # not select(): a busy server has file numbers above 1024
+        poller.register(fd, select.POLLIN)
+        chunks, got = [], 0
+        while got < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                raise TimedOut
+            chunk = os.read(fd, n - got)
+            if not chunk:
+                raise WorkerDied(f"the worker exited with code {self.proc.wait()}")
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def kill(self) -> None:
+        """Kill and reap: no zombie is left behind."""
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+class WorkerPool:
+    """``size`` warm processes that call ``target`` ("module:function") on one argument each.
+
+    ``warm_up`` is the argument of each worker's first call, made before it takes real calls.
+    """
+
+    def __init__(self, target: str, size: int, warm_up: Any) -> None:
+        self.target, self.size, self.warm_up = target, size, warm_up
+        self._cond = threading.Condition()
+        self._idle: list[_Worker] = []
+        self._alive: set[_Worker] = set()  # idle, busy or booting
+        self._booting = 0
+        self._ready_once = False  # a worker has finished booting at least once
+        self._last_failure = -1e9
+        self._closed = False
+        atexit.register(self.close)
+
+    def start(self) -> None:
+        """Top the pool up to ``size`` workers; they boot in the background."""
+        with self._cond:
+            if self._closed or time.monotonic() - self._last_failure < 5.0:
+                return  # a worker that cannot boot must not be relaunched in a tight loop
+            missing = self.size - len(self._alive)
+            for _ in range(missing):
+                worker = _Worker(self.target)
+                self._alive.add(worker)
+                self._booting += 1
+                threading.Thread(target=self._boot, args=(worker,), daemon=True).start()
+
+    def _boot(self, worker: _Worker) -> None:
+        try:
+            worker.call(self.warm_up, time.monotonic() + BOOT_S)
+        except (TimedOut, WorkerDied, OSError, pickle.UnpicklingError, EOFError):
+            worker.kill()
+            with self._cond:
+                self._alive.discard(worker)
+                self._last_failure = time.monotonic()
+                self._booting -= 1
+                self._cond.notify_all()
+            return
+        with self._cond:
+            self._booting -= 1
+            self._ready_once = True
+            if self._closed:
+                worker.kill()
+            else:
+                self._idle.append(worker)
+            self._cond.notify_all()
+
+    def wait_ready(self, timeout: float = BOOT_S, every: bool = False) -> bool:
+        """Start the pool if needed and wait until a first worker (or ``every`` one) is idle."""
+        self.start()
+
+        def ready() -> bool:
+            if every:
+                return len(self._idle) == self.size
+            return self._ready_once or (self._booting == 0 and not self._idle)
+
+        with self._cond:
+            return self._cond.wait_for(ready, timeout) and self._ready_once
+
+    def call(self, arg: Any, timeout: float) -> Any:
+        """``target(arg)`` in a worker, answered within ``timeout`` seconds or killed.
+
+        Raises :class:`Busy`, :class:`TimedOut` or :class:`WorkerDied`.
+        """
+        deadline = time.monotonic() + timeout
+        self.start()
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._idle, max(0.0, deadline - time.monotonic())):
+                raise Busy
+            worker = self._idle.pop()
+        waited = time.monotonic() - (deadline - timeout)
+        try:
+            value = worker.call(arg, deadline)
+        except BaseException as err:
+            if isinstance(err, TimedOut):
+                err.waited = waited
+            self._discard(worker)
+            self.start()  # the replacement boots in the background
+            raise
+        with self._cond:
+            self._idle.append(worker)
+            self._cond.notify()
+        return value
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._cond:
+            self._alive.discard(worker)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and diagnostics)."""
+        with self._cond:
+            return [w.proc.pid for w in self._alive]
+
+    def close(self) -> None:
+        """Kill every worker (also run at exit)."""
+        with self._cond:
+            self._closed = True
+            workers = list(self._alive)
+            self._alive.clear()
+            self._idle.clear()
+        for worker in workers:
+            worker.kill()
