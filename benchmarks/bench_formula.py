@@ -12,6 +12,11 @@ Two figures, each against a reference measured in the same run:
   refused after the 1 s limit; the reference runs the same work in a thread of a child
   process (it cannot be stopped otherwise) for 3 s.
 
+* **server**: two sessions on one real ``streamlit run`` server, over the websocket as a
+  browser talks to it. Session B moves the Steps slider (a rerun every 0.2 s); its rerun
+  times while session A opens a link with a slow formula, against B's rerun times with A
+  idle, in the same run.
+
     python benchmarks/bench_formula.py [--repeat 5]
 
 This is a measurement, not a test: it never fails on a slow result.
@@ -20,17 +25,21 @@ This is a measurement, not a test: it never fails on a slow result.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from optim import expression  # noqa: E402
+from tests import wsclient  # noqa: E402
+from tests.appserver import serve_app  # noqa: E402
 
 TYPICAL = ["x^2 + 10*y^2", "sin(x)*cos(y) + 0.1*(x^2+y^2)"]
 SLOW = "sqrt(atanh(abs(abs(abs(atanh(abs(log(sin(exp((atan((log(x-y))*y+2))*x+3))))))))))"
@@ -101,6 +110,54 @@ def pace_in_process() -> float:
     return float(run.stdout.strip().splitlines()[-1])
 
 
+HOSTILE = ["x+sin(exp(1e12))", SLOW]
+
+
+async def _slider_session(url: str, stop: asyncio.Event, times: list[float]) -> None:
+    """Session B: a rerun with a new Steps value every 0.2 s until ``stop``."""
+    async with wsclient.session(url) as ws:
+        cached: set[str] = set()
+        await wsclient.rerun(ws, "steps=50", cached=cached)
+        i = 0
+        while not stop.is_set():
+            i += 1
+            t0 = time.perf_counter()
+            await wsclient.rerun(ws, f"steps={50 + i % 40}", cached=cached)
+            times.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.2)
+
+
+async def _two_sessions(url: str, formula: str | None, seconds: float) -> tuple[list, float]:
+    """B's rerun times over ``seconds``; A opens the formula's link after 1 s (None: idle)."""
+    stop, times, answer = asyncio.Event(), [], float("nan")
+    b = asyncio.create_task(_slider_session(url, stop, times))
+    await asyncio.sleep(1.0)
+    if formula is not None:
+        async with wsclient.session(url) as ws:
+            query = "surface=custom&" + urlencode({"formula": formula})
+            t0 = time.perf_counter()
+            await wsclient.rerun(ws, query)
+            answer = time.perf_counter() - t0
+    await asyncio.sleep(max(0.0, seconds - 1.0))
+    stop.set()
+    await b
+    return times[3:], answer  # B's first reruns warm its caches
+
+
+def server_figures(seconds: float = 5.0) -> None:
+    print("\nserver: session B's slider rerun while session A opens a formula link")
+    print(f"{'session A':52s} {'B p50':>8s} {'B max':>8s} {'A answered':>11s}")
+    with serve_app() as url:
+        asyncio.run(_two_sessions(url, None, 2.0))  # the server's own first-run costs
+        for formula in [None, *HOSTILE]:
+            times, answer = asyncio.run(_two_sessions(url, formula, seconds))
+            name = "idle (reference)" if formula is None else formula[:50]
+            print(
+                f"{name:52s} {statistics.median(times) * 1000:6.0f}ms "
+                f"{max(times) * 1000:6.0f}ms {answer:9.2f} s"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="formulas per measurement")
@@ -118,6 +175,7 @@ def main() -> int:
     print("\nothers: a second thread's pace while a slow formula is analysed (1.0 = unhindered)")
     print(f"  through the workers: {share:.2f}  (answered in {seconds:.2f} s: {message[:50]}...)")
     print(f"  in this process (reference): {reference:.2f}  (and no answer for a minute)")
+    server_figures()
     return 0
 
 

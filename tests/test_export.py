@@ -139,6 +139,7 @@ def test_classroom_copy_enlarges_fonts_and_leaves_the_figure_alone(runs):
 
 # -- real PNGs (one Chromium, serialized with the other browser users) ------------------
 
+
 @pytest.fixture
 def needs_chromium(chromium_executable):
     """PNG tests need a Chromium: without one they fail and say what to install, never skip."""
