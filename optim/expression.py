@@ -279,6 +279,13 @@ def _describe(node: ast.AST) -> str:
     }
     if isinstance(node, ast.BinOp):
         return f"the operator {ops.get(type(node.op), type(node.op).__name__)}"
+    if isinstance(node, ast.UnaryOp):
+        word = {ast.Invert: "'~'", ast.Not: "'not'"}.get(type(node.op), type(node.op).__name__)
+        return f"the operator {word}"
+    if isinstance(node, ast.BoolOp):
+        return f"the logical operator {'and' if isinstance(node.op, ast.And) else 'or'!r}"
+    if isinstance(node, ast.IfExp):
+        return "a conditional ('if … else')"
     if isinstance(node, ast.Compare):
         return "a comparison"
     if isinstance(node, ast.Attribute):
