@@ -33,13 +33,16 @@ def step_limit(opt: Any, L: float, i: tuple = ()) -> tuple[float, str] | None:
     >>> step_limit(optim.make_optimizer("sgd", lr=0.1), 4.0)
     (0.5, '2/L')
     """
-    h = getattr(opt, "hyper", {})
-    if not {"momentum", "dampening", "nesterov"} <= set(h):
+    if lim_missing(opt):
         return None
+    h = opt.hyper
 
     def pick(v: Any) -> float:
+        # a batch hyperparameter (k,) gives trajectory i its own value
         a = np.asarray(v, dtype=np.float64)
-        return float(a[i] if a.ndim and i else a)
+        if a.ndim and not i:
+            raise ValueError("a batch hyperparameter needs the trajectory index i")
+        return float(a[i] if a.ndim else a)
 
     L = L + pick(h.get("weight_decay", 0.0))  # coupled L2 adds to every curvature
     if not L > 0:
@@ -112,8 +115,11 @@ def _finite_max(a: np.ndarray) -> float:
 
 
 def lim_missing(opt: Any) -> bool:
-    """True for adaptive optimizers (no single step-size limit applies)."""
-    return step_limit(opt, 1.0) is None
+    """True for adaptive optimizers (no single step-size limit applies).
+
+    Decided by the hyperparameters' names only: their values may be batch arrays.
+    """
+    return not {"momentum", "dampening", "nesterov"} <= set(getattr(opt, "hyper", {}))
 
 
 def explain(traj: Any, *, tol: float | None, patience: int, bound: float) -> np.ndarray:

@@ -377,3 +377,47 @@ def test_a_start_already_out_of_bounds_is_diverged_at_step_zero(start):
     assert "outside the region" in str(traj.message[first])
     if np.ndim(start) == 2:  # the other trajectory is unaffected
         assert traj.status[1] == "max_steps" and np.isfinite(traj.params[:, 1]).all()
+
+
+def _batch_hyper(cls, lrs):
+    """Every numeric hyperparameter of ``cls`` as a batch array of len(lrs) valid values."""
+    hyper, solo = {"lr": np.asarray(lrs)}, [{"lr": lr} for lr in lrs]
+
+    def other(v, hi):
+        return 0.5 * hi if v == 0 else 0.5 * v
+
+    for h in cls.hparams:
+        if h.name == "lr" or h.kind in ("bool", "int"):
+            continue
+        if h.kind == "pair":
+            parts = tuple(
+                np.array([d, other(d, hi), d])
+                for d, (_, _, _, hi, _) in zip(h.default, h.parts, strict=True)
+            )
+            hyper[h.name] = parts
+            for i, s in enumerate(solo):
+                s[h.name] = tuple(float(a[i]) for a in parts)
+            continue
+        if h.name == "dampening" and cls.defaults()["nesterov"]:
+            continue  # Nesterov needs zero dampening
+        values = np.array([h.default, other(h.default, h.high), h.default])
+        hyper[h.name] = values
+        for i, s in enumerate(solo):
+            s[h.name] = float(values[i])
+    return hyper, solo
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_batch_hyperparameter_arrays_diverging_give_each_its_solo_message(name):
+    """A hyperparameter map that diverges somewhere: no crash, each message is the solo run's."""
+    s = optim.make_surface("rosenbrock")
+    cls = optim.OPTIMIZERS[name]
+    big = {"sgd": 0.5, "momentum": 0.5, "nesterov": 0.5, "adadelta": 500.0}.get(name, 50.0)
+    hyper, solo = _batch_hyper(cls, [big, big / 3, 1e-5])
+    assert len(hyper) > 1
+    batch = optim.run(s, cls(**hyper), s.start, 300, bound=1e4)
+    assert batch.status[0] == "diverged"
+    for i, kw in enumerate(solo):
+        one = optim.run(s, cls(**kw), s.start, 300, bound=1e4)
+        assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
+        assert batch.message[i] == one.message
