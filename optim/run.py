@@ -42,7 +42,9 @@ class Trajectory:
 
     Attributes: ``params`` ``(T+1, *B, 2)``, ``loss`` ``(T+1, *B)``, ``grad``,
     ``effective_lr`` ``(T, *B, 2)``, ``lr`` ``(T, *B)``, and per trajectory
-    ``status``, ``stop_step``, ``valid_length``, ``message`` ``(*B,)``.
+    ``status``, ``stop_step``, ``valid_length``, ``message`` ``(*B,)``, and
+    ``blowup_loss`` ``(*B,)``: the loss at the step that diverged (that row is
+    dropped from ``loss``), NaN for trajectories that did not diverge.
     """
 
     params: np.ndarray
@@ -54,6 +56,7 @@ class Trajectory:
     stop_step: np.ndarray
     valid_length: np.ndarray
     message: np.ndarray
+    blowup_loss: np.ndarray | None = None
     surface: Surface | None = None
     optimizer: Any = None
 
@@ -202,6 +205,7 @@ def run(
     stop_step = np.full(B, steps, dtype=np.int64)
     quiet: Any = np.zeros(B, dtype=np.int64) if B else 0  # consecutive steps, |Δloss| < tol
     moving = np.ones(B, dtype=bool)
+    blowup = np.full(B, np.nan)  # the loss that ended a diverged trajectory
 
     with np.errstate(all="ignore"):
         f, g = surface.value_and_grad(p)
@@ -211,6 +215,7 @@ def run(
         if np.any(bad):  # a start outside the finite region never moves
             status[bad] = "diverged"
             stop_step[bad] = 0
+            np.copyto(blowup, f, where=bad)
             # slices keep views even for a single trajectory (batch shape ())
             np.copyto(hist_p[0:1], np.nan, where=bad[..., None])
             np.copyto(hist_f[0:1], np.nan, where=bad)
@@ -258,6 +263,7 @@ def run(
                 blew = moving & ~ok
                 status[blew] = "diverged"
                 stop_step[blew] = t
+                np.copyto(blowup, f_new, where=blew)
                 # slices t:t+1 keep a view even when the batch shape is ()
                 if full:
                     np.copyto(hist_g[t - 1 : t], g, where=moving[..., None])
@@ -309,6 +315,7 @@ def run(
         stop_step=stop_step,
         valid_length=valid,
         message=np.full(B, "", dtype=object),
+        blowup_loss=blowup,
         surface=surface,
         optimizer=opt,
     )

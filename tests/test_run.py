@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 
@@ -421,3 +422,44 @@ def test_batch_hyperparameter_arrays_diverging_give_each_its_solo_message(name):
         one = optim.run(s, cls(**kw), s.start, 300, bound=1e4)
         assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
         assert batch.message[i] == one.message
+
+
+_QUOTED = re.compile(r"(?:from|to) (-?infinity|NaN|-?\d[\d.]*(?:e[+-]\d+)?)")
+
+
+def _quoted_losses(msg):
+    return [float(q.replace("infinity", "inf")) for q in _QUOTED.findall(msg)]
+
+
+def _same_number(quoted, actual):
+    if not np.isfinite(actual):
+        return np.isnan(quoted) if np.isnan(actual) else quoted == actual
+    return bool(np.isclose(quoted, actual, rtol=0.06, atol=0))  # 2 significant digits at least
+
+
+def test_every_divergence_message_quotes_the_trajectorys_own_losses():
+    """Sweep every optimizer x surface x large lrs: the numbers a message quotes are the
+    start loss, the last finite loss and the loss that blew up, never 'from 11 to 11'."""
+    lrs = np.array([0.5, 5.0, 50.0, 500.0])
+    diverged = first_step = 0
+    for sname in optim.SURFACES:
+        s = optim.make_surface(sname)
+        for oname in optim.OPTIMIZERS:
+            t = optim.run(s, optim.make_optimizer(oname, lr=lrs), s.start, 200)
+            for i in range(len(lrs)):
+                if t.status[i] != "diverged":
+                    continue
+                diverged += 1
+                msg, k = str(t.message[i]), int(t.stop_step[i])
+                first_step += "the first step took the loss" in msg
+                quoted = _quoted_losses(msg)
+                if not quoted:
+                    continue  # falling without bound or the parameters past the bound
+                assert all(a != b for a, b in zip(quoted[:-1], quoted[1:], strict=True)), msg
+                expected = [t.loss[0, i], t.loss[k - 1, i], t.blowup_loss[i]]
+                if len(quoted) == 2:
+                    expected = [expected[0], expected[2]]
+                assert len(quoted) == len(expected), msg
+                for q, v in zip(quoted, expected, strict=True):
+                    assert _same_number(q, v), (msg, q, v)
+    assert diverged > 200 and first_step > 50, (diverged, first_step)
