@@ -5,10 +5,13 @@ tested one step at a time and reused outside the app.
 """
 
 from .expression import parse_formula, surface_from_expression
-from .optimizers import OPTIMIZERS, HParam, Optimizer, make_optimizer
+from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from .params import Param, Registry
 from .run import Trajectory, run
 from .schedules import SCHEDULES, Schedule, make_schedule
 from .surfaces import SURFACES, DataSurface, Surface, make_surface
+
+HParam = Param  # the name hyperparameter descriptions had before they became one type
 
 __all__ = [
     "OPTIMIZERS",
@@ -17,6 +20,8 @@ __all__ = [
     "DataSurface",
     "HParam",
     "Optimizer",
+    "Param",
+    "Registry",
     "Schedule",
     "Surface",
     "Trajectory",

@@ -647,3 +647,32 @@ def test_every_symbol_is_in_the_rule_and_is_no_hyperparameter(name):
         assert isinstance(field, str) and meaning.strip() and meaning.endswith("."), symbol
     # the gradient and the parameters are always explained
     assert {"g_t", r"\theta_t"} <= set(symbols)
+
+
+def test_one_param_type_describes_every_control():
+    """Optimizers, surfaces and schedules describe their sliders with the same Param, which
+    still reads like the dict form (spec["low"], dict(spec)) the controls were built from."""
+    specs = [s for cls in optim.OPTIMIZERS.values() for s in cls.slider_specs()]
+    specs += [s for name in optim.SURFACES for s in optim.make_surface(name).param_specs]
+    specs += [s for cls in optim.SCHEDULES.values() for s in cls().params]
+    assert all(isinstance(s, optim.Param) for s in specs)
+    keys = {"key", "label", "symbol", "default", "low", "high", "log", "help", "kind"}
+    assert all(set(dict(s)) == keys and s["key"] == s.name for s in specs)
+    betas = [s for s in optim.OPTIMIZERS["lion"].slider_specs() if s.name.startswith("betas")]
+    assert [(s.name, s.label, s.default) for s in betas] == [
+        ("betas[0]", "beta1", 0.9),
+        ("betas[1]", "beta2", 0.99),
+    ]
+
+
+@pytest.mark.parametrize(
+    "make,kind",
+    [
+        (optim.make_optimizer, "optimizer"),
+        (optim.make_surface, "surface"),
+        (optim.make_schedule, "schedule"),
+    ],
+)
+def test_registries_name_the_unknown_entry_and_the_choices(make, kind):
+    with pytest.raises(ValueError, match=f"unknown {kind} 'nope'; choose one of "):
+        make("nope")

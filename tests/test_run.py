@@ -393,7 +393,7 @@ def _batch_hyper(cls, lrs):
         if h.kind == "pair":
             parts = tuple(
                 np.array([d, other(d, hi), d])
-                for d, (_, _, _, hi, _) in zip(h.default, h.parts, strict=True)
+                for d, hi in zip(h.default, [p.high for p in h.parts], strict=True)
             )
             hyper[h.name] = parts
             for i, s in enumerate(solo):

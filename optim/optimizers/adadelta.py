@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     check_range,
@@ -78,7 +78,7 @@ class Adadelta(Optimizer):
     label = "Adadelta"
     hparams = (
         lr_hparam(1.0),
-        HParam(
+        Param(
             "rho",
             0.9,
             "Decay rate of both running averages (squared gradients and squared updates).",

@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     eps_hparam,
@@ -72,7 +72,7 @@ class Adagrad(Optimizer):
     label = "Adagrad"
     hparams = (
         lr_hparam(1e-2),
-        HParam(
+        Param(
             "lr_decay",
             0.0,
             "Divides the learning rate by 1 + (t - 1) * lr_decay at step t.",
@@ -81,7 +81,7 @@ class Adagrad(Optimizer):
             high=1.0,
         ),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "initial_accumulator_value",
             0.0,
             "Starting value of the sum of squared gradients; larger values damp the first steps.",

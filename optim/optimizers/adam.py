@@ -19,8 +19,8 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
@@ -96,7 +96,7 @@ class Adam(Optimizer):
         betas_hparam((0.9, 0.999)),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "amsgrad",
             False,
             "AMSGrad: divide by the largest second moment seen so far, so steps never grow.",

@@ -10,8 +10,8 @@ from .base import (
     PARAMETERS,
     PLAIN_GRADIENT,
     STEP,
-    HParam,
     Optimizer,
+    Param,
     betas_hparam,
     check_betas,
     check_non_negative,
@@ -71,7 +71,7 @@ class Lion(Optimizer):
     hparams = (
         lr_hparam(1e-4),
         betas_hparam((0.9, 0.99)),
-        HParam(
+        Param(
             "weight_decay",
             0.0,
             "Decoupled weight decay: shrinks theta by lr * weight_decay each step.",

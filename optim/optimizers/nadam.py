@@ -17,8 +17,8 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
@@ -90,7 +90,7 @@ class NAdam(Optimizer):
         betas_hparam((0.9, 0.999)),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "momentum_decay",
             4e-3,
             "How fast the momentum coefficient warms up from beta1/2 to beta1.",

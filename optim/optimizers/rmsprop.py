@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     ema_sq,
@@ -85,7 +85,7 @@ class RMSprop(Optimizer):
     label = "RMSprop"
     hparams = (
         lr_hparam(1e-2),
-        HParam(
+        Param(
             "alpha",
             0.99,
             "Decay rate of the running average of squared gradients.",
@@ -95,7 +95,7 @@ class RMSprop(Optimizer):
         ),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "momentum",
             0.0,
             "Fraction of the previous (scaled) velocity kept at each step.",
@@ -103,7 +103,7 @@ class RMSprop(Optimizer):
             low=0.0,
             high=0.999,
         ),
-        HParam(
+        Param(
             "centered",
             False,
             "Divide by the running standard deviation (subtract the squared running mean).",

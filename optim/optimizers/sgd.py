@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     check_range,
@@ -79,7 +79,7 @@ class SGD(Optimizer):
     label = "SGD"
     hparams = (
         lr_hparam(1e-3),
-        HParam(
+        Param(
             "momentum",
             0.0,
             "Fraction of the previous velocity kept at each step.",
@@ -87,7 +87,7 @@ class SGD(Optimizer):
             low=0.0,
             high=0.999,
         ),
-        HParam(
+        Param(
             "dampening",
             0.0,
             "Fraction of the new gradient left out of the velocity.",
@@ -96,7 +96,7 @@ class SGD(Optimizer):
             high=1.0,
         ),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "nesterov",
             False,
             "Look ahead: step along the gradient plus the updated velocity.",
