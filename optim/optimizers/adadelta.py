@@ -46,13 +46,7 @@ class Adadelta(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        v_t &\leftarrow \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\
-        \Delta_t &\leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
-        u_t &\leftarrow \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, \Delta_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma \sqrt{u_{t-1}+\epsilon} / \sqrt{v_t+\epsilon}`,
     multiplying :math:`g_t` (kept in the state as ``ratio``, without :math:`\gamma`).

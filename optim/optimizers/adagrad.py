@@ -40,12 +40,7 @@ class Adagrad(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        \tilde\gamma_t &\leftarrow \gamma \,/\, (1 + (t-1)\,\eta) \\
-        s_t &\leftarrow s_{t-1} + g_t^2 \\
-        \theta_t &\leftarrow \theta_{t-1} - \tilde\gamma_t\, \frac{g_t}{\sqrt{s_t} + \epsilon}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\tilde\gamma_t / (\sqrt{s_t} + \epsilon)`, multiplying
     :math:`g_t`.

@@ -23,6 +23,8 @@ trailing axis so that it broadcasts against the coordinate axis. Switches
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -233,6 +235,9 @@ class State(NamedTuple):
     count: int
 
 
+_LATEX_MARK = re.compile(r"^( *)\{\{latex\}\}$", re.MULTILINE)
+
+
 class Optimizer:
     """Base class. Subclasses set the class attributes and implement the math.
 
@@ -240,7 +245,8 @@ class Optimizer:
 
     * ``name``: registry key; ``label``: display name;
     * ``hparams``: tuple of :class:`Param` in torch's argument order;
-    * ``latex``: the update rule as a LaTeX ``aligned`` block (also in the docstring);
+    * ``latex``: the update rule as a LaTeX ``aligned`` block, written once: a
+      docstring line ``{{latex}}`` is replaced by it when the class is defined;
     * ``summary``: one paragraph of intuition; ``history``: where it came from;
     * ``direction``: which vector ``effective_lr`` multiplies (LaTeX);
     * ``symbols``: every other symbol of ``latex`` (state and derived quantities),
@@ -258,6 +264,13 @@ class Optimizer:
     history: ClassVar[str] = ""
     direction: ClassVar[str] = r"g_t"
     symbols: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        doc = cls.__dict__.get("__doc__")
+        if doc and cls.latex:
+            # the docstring shows the same LaTeX the app renders: the constant, not a copy
+            cls.__doc__ = _LATEX_MARK.sub(lambda m: textwrap.indent(cls.latex, m.group(1)), doc)
 
     def __init__(self, **hyper: Any) -> None:
         known = {h.name for h in self.hparams}

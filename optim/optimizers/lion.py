@@ -39,11 +39,7 @@ class Lion(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        c_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t \\
-        \theta_t &\leftarrow (1-\gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t) \\
-        m_t &\leftarrow \beta_2\, m_{t-1} + (1-\beta_2)\, g_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying
     :math:`\operatorname{sign}(c_t)` (0 where :math:`c_t = 0`).

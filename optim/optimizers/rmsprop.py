@@ -47,14 +47,7 @@ class RMSprop(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        v_t &\leftarrow \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
-        \bar g_t &\leftarrow \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t \quad \text{(centered)} \\
-        r_t &\leftarrow \begin{cases} \sqrt{v_t - \bar g_t^2} + \epsilon & \text{centered} \\ \sqrt{v_t} + \epsilon & \text{otherwise} \end{cases} \\
-        b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
-        \end{aligned}
+        {{latex}}
 
     (without momentum, :math:`\theta_t = \theta_{t-1} - \gamma\, g_t / r_t`).
 

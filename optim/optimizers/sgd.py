@@ -44,12 +44,7 @@ class SGD(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
-        d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, d_t
-        \end{aligned}
+        {{latex}}
 
     (without momentum, :math:`d_t = g_t`; with ``maximize`` the gradient is negated first).
 
@@ -181,11 +176,7 @@ class Momentum(SGD):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`b_t`. The state
     and the options are :class:`SGD`'s; only the default ``momentum`` differs.
@@ -236,11 +227,7 @@ class Nesterov(SGD):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + g_t & t > 1 \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, (g_t + \mu\, b_t)
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`g_t + \mu b_t`.
     The state and the options are :class:`SGD`'s (``dampening`` must stay 0).
