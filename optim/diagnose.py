@@ -81,10 +81,14 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
     head = f"diverged at step {t}"
     if n == 0:
         return f"{head}: the start is outside the region where the loss is finite (|value| ≤ {bound:g})"
-    path = traj.params[:n][(slice(None),) + i]
-    losses = traj.loss[:n][(slice(None),) + i]
-    # a run recorded with record="path" keeps no lr history: no step-size verdict then
-    lr = float(traj.lr[(t - 1,) + i]) if t >= 1 and traj.lr is not None else float("nan")
+    if traj.params is not None:
+        path = traj.params[:n][(slice(None),) + i]
+        losses = traj.loss[:n][(slice(None),) + i]
+    else:  # record="final": the start and the last valid point are all there is
+        ends = (traj.start[i], traj.final_params[i])[: min(n, 2)]
+        path = np.stack(ends)
+        losses = np.array([traj.start_loss[i], traj.final_loss[i]][: min(n, 2)])
+    lr = _step_lr(traj, t, i)
 
     # what grew: the loss down (unbounded below), the parameters, or the loss up
     last = losses[-1]
@@ -107,8 +111,8 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
         a, b, c = _fmt_distinct(losses[0], last, blown)
         what = f"the loss went from {a} at the start to {b} at step {t - 1} and to {c} at step {t}"
 
-    surface = traj.surface
-    if surface is not None and np.isfinite(lr) and not lim_missing(opt):
+    surface = traj.problem
+    if hasattr(surface, "max_curvature") and np.isfinite(lr) and not lim_missing(opt):
         curv = surface.max_curvature(path)
         # the curvature at the start explains most blow-ups; if it does not, the
         # largest one met along the path might (the iterate climbed a steeper wall)
@@ -134,6 +138,17 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
             big = float(eff.max())
             return f"{head}: {what}; the effective learning rate had reached {_fmt(big)}"
     return f"{head}: {what}"
+
+
+def _step_lr(traj: Any, t: int, i: tuple) -> float:
+    """The learning rate of step ``t`` of trajectory ``i`` (NaN when unknown)."""
+    if t < 1:
+        return float("nan")
+    if traj.lr is not None:
+        return float(traj.lr[(t - 1,) + i])
+    base = np.asarray(getattr(traj.optimizer, "hyper", {}).get("lr", np.nan), dtype=np.float64)
+    factor = traj.lr_factors[t - 1] if traj.lr_factors is not None else 1.0
+    return float((base[i] if base.ndim else base) * factor)
 
 
 def _finite_max(a: np.ndarray) -> float:

@@ -5,7 +5,9 @@ and the Hessian (``sympy.diff`` + ``sympy.lambdify``, compiled on first use and
 cached with :func:`functools.lru_cache`, since lambdified functions cannot be
 pickled for Streamlit's cache) and the LaTeX the app shows (``sympy.latex``).
 
-Two kinds of surface:
+Every surface is a :class:`optim.problems.Problem` of dimension 2 (``dim``,
+``value_and_grad``) with plotting extras: the window ``bounds``, ``minima``, LaTeX,
+curvature. Two kinds of surface:
 
 * analytic ones (bowl, Rosenbrock, Himmelblau, ...): a formula in ``x`` and ``y``;
 * data ones (``linear``, ``quadratic``): the mean squared error of a model with
@@ -175,6 +177,7 @@ class Surface:
 
     is_data = False
     n_samples = 0
+    dim = 2  # a Problem (optim.problems) of two parameters, with plotting extras
 
     def __post_init__(self) -> None:
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)

@@ -168,6 +168,25 @@ def as_batch(value: Any) -> Any:
     return arr[..., None]
 
 
+def batch_value(name: str, value: Any) -> Any:
+    """A hyperparameter as given, or a batch array as shape ``(k,)``.
+
+    A NumPy column ``(k, 1)`` is the same batch as ``(k,)``; any other array shape
+    would broadcast against the coordinates into a wrong result, so it is refused.
+    """
+    if isinstance(value, (bool, np.bool_, str)) or np.ndim(value) == 0:
+        return value
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} has shape {arr.shape}: a batch of values must have shape (k,) "
+            "or be a column of shape (k, 1)"
+        )
+    return arr
+
+
 def check_range(
     message: str,
     value: Any,
@@ -287,7 +306,9 @@ class Optimizer:
                 pair = values[h.name]
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                     raise ValueError(f"{h.name} must be a pair, got {pair!r}")
-                values[h.name] = tuple(pair)
+                values[h.name] = tuple(batch_value(f"{h.name}[{k}]", v) for k, v in enumerate(pair))
+            elif h.kind != "bool":
+                values[h.name] = batch_value(h.name, values[h.name])
             elif h.kind == "bool":
                 if np.ndim(values[h.name]) != 0:
                     raise ValueError(f"{h.name} must be a single True or False")
