@@ -190,18 +190,6 @@ def _resolve_schedule(schedule: Any) -> Schedule | None:
     return schedule
 
 
-def _freeze(new: Any, old: Any, moving: np.ndarray) -> Any:
-    """Keep the old optimizer state wherever a trajectory has stopped."""
-    fields = []
-    batch = moving.shape
-    for n, o in zip(new, old, strict=True):
-        # batch-leading arrays: (*B, d) buffers, (*B,) or (*B, 1) per-trajectory values
-        if isinstance(n, np.ndarray) and np.shape(o) == n.shape and n.shape[: len(batch)] == batch:
-            n = np.where(moving.reshape(batch + (1,) * (n.ndim - len(batch))), n, o)
-        fields.append(n)
-    return type(new)(*fields)
-
-
 def _minibatches(rng: np.random.Generator, n: int, size: int):
     """Shuffled minibatches of ``size``, a fresh permutation every epoch (last one may be short)."""
     while True:
@@ -382,10 +370,12 @@ def run(
                     np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
                     np.copyto(hist_f[t : t + 1], f_new, where=moving)
                 if not scalar:
+                    # a stopped trajectory stays on its last valid point. Its optimizer
+                    # state may run on: nothing reads it (its rows are NaN, its final
+                    # point is this p, and every update rule is elementwise per row)
                     p_new = np.where(moving[..., None], p_new, p)
                     f_new = np.where(moving, f_new, f)
                     g_new = np.where(moving[..., None], g_new, g)
-                    state_new = _freeze(state_new, state, moving)
                 elif not moving:  # the single trajectory ends on its last valid point
                     p_new, f_new, g_new, state_new = p, f, g, state
 

@@ -248,12 +248,6 @@ def check_adam_family(h: dict[str, Any]) -> None:
 
 
 # -- the optimizer ------------------------------------------------------------------------
-class State(NamedTuple):
-    """Placeholder base for documentation; each optimizer defines its own NamedTuple."""
-
-    count: int
-
-
 _LATEX_MARK = re.compile(r"^( *)\{\{latex\}\}$", re.MULTILINE)
 
 
