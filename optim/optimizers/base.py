@@ -270,6 +270,9 @@ class Optimizer:
     # the torch.optim class that computes the same thing when given this optimizer's
     # hyperparameters by name (None: not in torch.optim, e.g. Lion)
     torch_class: ClassVar[str | None] = None
+    # when not in torch.optim: the independent implementation ("module.Class") the tests
+    # and the golden data compare with (Lion: lion-pytorch)
+    reference: ClassVar[str | None] = None
     label: ClassVar[str] = ""
     hparams: ClassVar[tuple[Param, ...]] = ()
     latex: ClassVar[str] = ""

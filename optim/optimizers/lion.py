@@ -63,6 +63,7 @@ class Lion(Optimizer):
     """
 
     name = "lion"
+    reference = "lion_pytorch.Lion"  # lucidrains' implementation, checked step for step
     label = "Lion"
     hparams = (
         lr_hparam(1e-4),
