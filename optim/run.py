@@ -263,9 +263,7 @@ def run(
     # the objective: an online problem's changes with the step (f_t for step t)
     online = getattr(problem, "value_and_grad_at", None)
     project = getattr(problem, "project", None)
-
-    def value_and_grad(q: np.ndarray, t: int) -> tuple[Any, np.ndarray]:
-        return online(q, t) if online is not None else problem.value_and_grad(q)
+    value_and_grad = problem.value_and_grad
 
     # stochastic gradients: drawn from one stream, shared by the whole batch
     rng = np.random.default_rng(seed)
@@ -292,7 +290,7 @@ def run(
     two = dim == 2
 
     with np.errstate(all="ignore"):
-        f, g = value_and_grad(p, 1)
+        f, g = online(p, 1) if online is not None else value_and_grad(p)
         f0 = np.array(f, dtype=np.float64)
         if keep:
             hist_p[0] = p
@@ -328,7 +326,7 @@ def run(
             p_new, state_new = opt.step(p, g, state, lr=lr)
             if project is not None:
                 p_new = project(p_new)
-            f_new, g_new = value_and_grad(p_new, t + 1)
+            f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
             eff = opt.effective_lr(state_new, lr=lr) if full else None
 
             # comparisons with NaN are False, so NaN counts as out of bounds
