@@ -139,13 +139,14 @@ def main() -> None:
     print(f"every time is the best of {REPEATS} after a warm-up run")
     print(
         f"batch:  {k} trajectories x {batch_steps} steps; 'all' records every history the app "
-        "plots, 'path' only parameters and loss (what torch's side keeps: the ratio uses it)"
+        "plots, 'path' only parameters and loss (what torch's side keeps: the ratio uses it), "
+        "'final' no history, only each run's outcome (sweeps)"
     )
     if not torch:
         print("(torch is not installed: no comparison)")
     header = (
         f"{'optimizer':<10} {'single':>9} {'torch':>9} {'ratio':>7}   "
-        f"{'all':>8} {'path':>8} {'torch':>8} {'ratio':>6} {'steps only':>11}"
+        f"{'all':>8} {'path':>8} {'final':>8} {'torch':>8} {'ratio':>6} {'steps only':>11}"
     )
     print(header + "  diverged")
     print("-" * (len(header) + 10))
@@ -154,15 +155,17 @@ def main() -> None:
         t1, _ = ours(name, start, single_steps)
         ta, diverged = ours(name, starts, batch_steps)
         tb, _ = ours(name, starts, batch_steps, record="path")
+        tf, _ = ours(name, starts, batch_steps, record="final")
         row = f"{name:<10} {t1 * 1e3:7.1f}ms"
         if torch and optim.OPTIMIZERS[name].torch_class:
             r1 = torch_time(torch, name, start, single_steps)
             rb = torch_time(torch, name, starts, batch_steps)
             worst_single, worst_batch = min(worst_single, r1 / t1), min(worst_batch, rb / tb)
-            row += f" {r1 * 1e3:7.1f}ms {r1 / t1:6.1f}x   {ta:7.2f}s {tb:7.2f}s {rb:7.2f}s"
+            row += f" {r1 * 1e3:7.1f}ms {r1 / t1:6.1f}x   {ta:7.2f}s {tb:7.2f}s {tf:7.2f}s"
+            row += f" {rb:7.2f}s"
             row += f" {rb / tb:5.1f}x"
         else:
-            row += f" {'-':>9} {'-':>7}   {ta:7.2f}s {tb:7.2f}s {'-':>8} {'-':>6}"
+            row += f" {'-':>9} {'-':>7}   {ta:7.2f}s {tb:7.2f}s {tf:7.2f}s {'-':>8} {'-':>6}"
         ts = steps_only(name, starts, batch_steps)
         if torch and optim.OPTIMIZERS[name].torch_class:
             worst_steps = min(worst_steps, rb / ts)

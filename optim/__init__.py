@@ -5,18 +5,30 @@ tested one step at a time and reused outside the app.
 """
 
 from .expression import parse_formula, surface_from_expression
-from .optimizers import OPTIMIZERS, HParam, Optimizer, make_optimizer
-from .run import Trajectory, run
+from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from .params import Param, Registry
+from .problems import PROBLEMS, LeastSquares, OnlineLinear, Problem, make_problem
+from .run import RUN_PARAMS, Trajectory, run
 from .schedules import SCHEDULES, Schedule, make_schedule
 from .surfaces import SURFACES, DataSurface, Surface, make_surface
 
+HParam = Param  # the name hyperparameter descriptions had before they became one type
+
 __all__ = [
+    "PROBLEMS",
+    "RUN_PARAMS",
+    "LeastSquares",
+    "OnlineLinear",
+    "Problem",
+    "make_problem",
     "OPTIMIZERS",
     "SCHEDULES",
     "SURFACES",
     "DataSurface",
     "HParam",
     "Optimizer",
+    "Param",
+    "Registry",
     "Schedule",
     "Surface",
     "Trajectory",

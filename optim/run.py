@@ -26,59 +26,140 @@ not from luck, and a batch equals the same runs made one at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .diagnose import explain
+from .params import Param
 from .schedules import Schedule, make_schedule
-from .surfaces import DataSurface, Surface
+
+RECORDS = ("all", "path", "final")
 
 
 @dataclass
 class Trajectory:
-    """History of a run; ``B`` is the batch shape, ``()`` or ``(k,)``.
+    """What a run did; ``B`` is the batch shape, ``()`` or ``(k,)``, ``d`` the dimension.
 
-    Attributes: ``params`` ``(T+1, *B, 2)``, ``loss`` ``(T+1, *B)``, ``grad``,
-    ``effective_lr`` ``(T, *B, 2)``, ``lr`` ``(T, *B)``, and per trajectory
-    ``status``, ``stop_step``, ``valid_length``, ``message`` ``(*B,)``.
+    History (``None`` where the ``record`` mode keeps it not): ``params``
+    ``(T+1, *B, d)``, ``loss`` ``(T+1, *B)`` (both kept by ``"all"`` and ``"path"``),
+    ``grad``, ``effective_lr`` ``(T, *B, d)``, ``lr`` ``(T, *B)`` (``"all"`` only) and
+    ``batches`` (``"all"`` on a data problem with minibatches: the sample indices of
+    each step, one array per step, in order). Rows after a stop are NaN.
+
+    Per trajectory, in every mode: ``status`` (``"max_steps"``, ``"converged"``,
+    ``"diverged"``), ``stop_step``, ``valid_length`` (rows that hold a real point),
+    ``final_params`` ``(*B, d)`` and ``final_loss`` (the last valid row; NaN when the
+    start itself was out of bounds), ``blowup_loss`` (the loss of the step that
+    diverged, whose row is dropped; NaN for the others) and ``message`` (why it
+    stopped, in words; computed on first use).
+
+    The single-run accessors take ``i``, the trajectory's index in a batch, and no
+    index for a run of one trajectory: :meth:`n_valid`, :meth:`path`, :meth:`valid`,
+    :meth:`final_point`, :meth:`distance`, :meth:`steps_taken`.
     """
 
-    params: np.ndarray
-    loss: np.ndarray
-    grad: np.ndarray
-    effective_lr: np.ndarray
-    lr: np.ndarray
+    params: np.ndarray | None
+    loss: np.ndarray | None
+    grad: np.ndarray | None
+    effective_lr: np.ndarray | None
+    lr: np.ndarray | None
     status: np.ndarray
     stop_step: np.ndarray
     valid_length: np.ndarray
-    message: np.ndarray
-    surface: Surface | None = None
+    final_params: np.ndarray
+    final_loss: np.ndarray
+    blowup_loss: np.ndarray
+    problem: Any = None
     optimizer: Any = None
+    batches: list[np.ndarray] | None = None
+    start: np.ndarray | None = None  # (*B, d), what the diagnosis needs when no history is kept
+    start_loss: np.ndarray | None = None
+    lr_factors: np.ndarray | None = None  # the schedule's factor of each step
+    stopping: dict = field(default_factory=dict)  # tol, patience, bound: for the messages
+    _message: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def surface(self) -> Any:
+        """The problem, under the name it had when every problem was a 2-D surface."""
+        return self.problem
+
+    @property
+    def message(self) -> np.ndarray:
+        if self._message is None:
+            self._message = explain(self, **self.stopping).astype(str)
+        return self._message
+
+    @message.setter
+    def message(self, value: Any) -> None:
+        self._message = np.asarray(value)
 
     @property
     def steps(self) -> int:
-        return self.grad.shape[0]
+        """Steps requested (the length of the step histories)."""
+        return len(self.lr_factors) if self.lr_factors is not None else self.grad.shape[0]
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
         return self.status.shape
 
-    def path(self, i: int | None = None) -> np.ndarray:
-        """The valid (finite) rows of one trajectory, shape ``(n, 2)``."""
+    # -- one trajectory -----------------------------------------------------------------
+    def _index(self, i: int | None) -> tuple:
         if i is None:
             if self.batch_shape:
-                raise ValueError("this run holds several trajectories: pass path(i)")
-            return self.params[: int(self.valid_length)]
-        return self.params[: int(self.valid_length[i]), i]
+                raise ValueError("this run holds several trajectories: pass the index i")
+            return ()
+        return (i,)
+
+    def n_valid(self, i: int | None = None) -> int:
+        """How many leading rows of the history hold real points (the start included)."""
+        return int(self.valid_length[self._index(i)])
+
+    def path(self, i: int | None = None) -> np.ndarray:
+        """The valid (finite) rows of one trajectory, shape ``(n, d)``."""
+        n, j = self.n_valid(i), self._index(i)
+        return self.params[(slice(0, n), *j)]
+
+    def valid(self, i: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The valid rows of one trajectory and their losses, ``(n, d)`` and ``(n,)``."""
+        n, j = self.n_valid(i), self._index(i)
+        return self.params[(slice(0, n), *j)], self.loss[(slice(0, n), *j)]
+
+    def final_point(self, i: int | None = None) -> np.ndarray | None:
+        """The last valid point ``(d,)``; ``None`` when even the start was out of bounds."""
+        return self.final_params[self._index(i)] if self.n_valid(i) else None
+
+    def distance(self, i: int | None = None) -> float | None:
+        """Distance from the final point to the nearest known minimum (``None``: no final
+        point, or no known minimum)."""
+        d = float(self.final_distance[self._index(i)])
+        return d if np.isfinite(d) else None
+
+    def steps_taken(self, i: int | None = None) -> int:
+        """Steps the trajectory made before it stopped (the requested steps if it never did)."""
+        return int(self.stop_step[self._index(i)])
+
+    # -- every trajectory ----------------------------------------------------------------
+    def _minima(self) -> np.ndarray:
+        minima = getattr(self.problem, "minima", None)
+        d = self.final_params.shape[-1]
+        return np.empty((0, d)) if minima is None else np.asarray(minima, np.float64).reshape(-1, d)
+
+    @property
+    def final_distance(self) -> np.ndarray:
+        """``(*B,)`` distance of each final point to the nearest known minimum (NaN if none)."""
+        minima = self._minima()
+        if len(minima) == 0:
+            return np.full(self.batch_shape, np.nan)
+        return np.linalg.norm(self.final_params[..., None, :] - minima, axis=-1).min(axis=-1)
 
     def distance_to_minimum(self) -> np.ndarray:
         """Distance from each params row to the nearest known minimum, ``(T+1, *B)``.
 
-        NaN everywhere when the surface has no known minimum.
+        NaN everywhere when the problem has no known minimum.
         """
-        minima = self.surface.minima if self.surface is not None else np.empty((0, 2))
+        minima = self._minima()
         if len(minima) == 0:
             return np.full(self.loss.shape, np.nan)
         d = np.linalg.norm(self.params[..., None, :] - minima, axis=-1)
@@ -109,18 +190,6 @@ def _resolve_schedule(schedule: Any) -> Schedule | None:
     return schedule
 
 
-def _freeze(new: Any, old: Any, moving: np.ndarray) -> Any:
-    """Keep the old optimizer state wherever a trajectory has stopped."""
-    fields = []
-    batch = moving.shape
-    for n, o in zip(new, old, strict=True):
-        # batch-leading arrays: (*B, d) buffers, (*B,) or (*B, 1) per-trajectory values
-        if isinstance(n, np.ndarray) and np.shape(o) == n.shape and n.shape[: len(batch)] == batch:
-            n = np.where(moving.reshape(batch + (1,) * (n.ndim - len(batch))), n, o)
-        fields.append(n)
-    return type(new)(*fields)
-
-
 def _minibatches(rng: np.random.Generator, n: int, size: int):
     """Shuffled minibatches of ``size``, a fresh permutation every epoch (last one may be short)."""
     while True:
@@ -130,7 +199,7 @@ def _minibatches(rng: np.random.Generator, n: int, size: int):
 
 
 def run(
-    surface: Surface,
+    problem: Any,
     opt: Any,
     start: Any,
     steps: int,
@@ -144,19 +213,27 @@ def run(
     bound: float = 1e6,
     record: str = "all",
 ) -> Trajectory:
-    """Run ``opt`` on ``surface`` from ``start`` for at most ``steps`` steps.
+    """Run ``opt`` on ``problem`` from ``start`` for at most ``steps`` steps.
 
-    ``batch_size`` (data surfaces): ``None`` or at least ``n_samples`` is full-batch
-    gradient descent, ``1`` is SGD, anything between is minibatch SGD. ``noise``
-    adds Gaussian noise of that standard deviation to every gradient. ``schedule``
-    is a schedule object or name; it multiplies the optimizer's ``lr``.
-    ``record="path"`` keeps only ``params`` and ``loss`` (``grad``, ``effective_lr``
-    and ``lr`` are ``None``): for sweeps over thousands of trajectories that only
-    need where they went, it saves most of the memory traffic.
+    ``problem`` is any :class:`optim.problems.Problem` (a surface, a data problem, an
+    online problem, ...) and ``start`` has shape ``(dim,)`` or ``(k, dim)``.
+    ``batch_size`` (data problems): ``None`` or at least ``n_samples`` is full-batch
+    gradient descent, ``1`` is SGD, anything between is minibatch SGD, reshuffled
+    every epoch. ``noise`` adds Gaussian noise of that standard deviation to every
+    gradient. ``schedule`` is a schedule object or name; it multiplies the
+    optimizer's ``lr``. A problem with ``project`` has every step projected onto its
+    feasible set.
+
+    ``record``: ``"all"`` keeps every history the app plots; ``"path"`` only
+    ``params`` and ``loss`` (sweeps that need where the runs went); ``"final"`` no
+    history at all, only each trajectory's outcome (``final_params``, ``final_loss``,
+    ``status``, ``stop_step``, ``valid_length``): sweeps of 10^4-10^5 trajectories.
+    A ``"final"`` run's divergence message is based on the start and the final point.
     """
-    if record not in ("all", "path"):
-        raise ValueError(f"record must be 'all' or 'path', got {record!r}")
+    if record not in RECORDS:
+        raise ValueError(f"record must be one of {', '.join(map(repr, RECORDS))}, got {record!r}")
     full = record == "all"
+    keep = record != "final"
     steps = int(steps)
     if steps < 0:
         raise ValueError(f"steps must be non-negative, got {steps}")
@@ -168,11 +245,12 @@ def run(
         raise ValueError(f"bound must be positive, got {bound}")
     if batch_size is not None and int(batch_size) < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    dim = int(problem.dim)
     start = np.asarray(start, dtype=np.float64)
-    if start.ndim not in (1, 2) or start.shape[-1] != 2:
-        raise ValueError(f"start must have shape (2,) or (k, 2), got {start.shape}")
+    if start.ndim not in (1, 2) or start.shape[-1] != dim:
+        raise ValueError(f"start must have shape ({dim},) or (k, {dim}), got {start.shape}")
     B = _batch_shape(start, opt)
-    p = np.array(np.broadcast_to(start, B + (2,)))
+    p = np.array(np.broadcast_to(start, B + (dim,)))
 
     # learning rate of every step: base lr (scalar or per trajectory) times the schedule
     sched = _resolve_schedule(schedule)
@@ -182,38 +260,50 @@ def run(
         raise ValueError(f"schedule gave {factors.shape} factors for {steps} steps")
     lrs = factors.reshape((steps,) + (1,) * len(B)) * base_lr
 
+    # the objective: an online problem's changes with the step (f_t for step t)
+    online = getattr(problem, "value_and_grad_at", None)
+    project = getattr(problem, "project", None)
+    value_and_grad = problem.value_and_grad
+
     # stochastic gradients: drawn from one stream, shared by the whole batch
     rng = np.random.default_rng(seed)
-    data = isinstance(surface, DataSurface)
+    n_samples = int(getattr(problem, "n_samples", 0) or 0)
     batches = None
-    if data and batch_size is not None and int(batch_size) < surface.n_samples:
-        batches = _minibatches(rng, surface.n_samples, int(batch_size))
-    noise_draws = rng.standard_normal((steps, 2)) * noise if noise > 0 else None
+    if n_samples and batch_size is not None and int(batch_size) < n_samples:
+        batches = _minibatches(rng, n_samples, int(batch_size))
+    used_batches: list[np.ndarray] | None = [] if full and batches is not None else None
+    noise_draws = rng.standard_normal((steps, dim)) * noise if noise > 0 else None
 
     # 1. preallocate the history. np.empty, not np.full: each cell is written once in
     # the loop, and the rows after a trajectory stopped are set to NaN at the end
     # (writing NaN everywhere first doubled the memory traffic of big batches).
-    hist_p = np.empty((steps + 1,) + B + (2,))
-    hist_f = np.empty((steps + 1,) + B)
-    hist_g = np.empty((steps,) + B + (2,)) if full else None
-    hist_e = np.empty((steps,) + B + (2,)) if full else None
+    hist_p = np.empty((steps + 1,) + B + (dim,)) if keep else None
+    hist_f = np.empty((steps + 1,) + B) if keep else None
+    hist_g = np.empty((steps,) + B + (dim,)) if full else None
+    hist_e = np.empty((steps,) + B + (dim,)) if full else None
     hist_lr = np.empty((steps,) + B) if full else None
     status = np.full(B, "max_steps", dtype=object)
     stop_step = np.full(B, steps, dtype=np.int64)
     quiet: Any = np.zeros(B, dtype=np.int64) if B else 0  # consecutive steps, |Δloss| < tol
     moving = np.ones(B, dtype=bool)
+    blowup = np.full(B, np.nan)  # the loss that ended a diverged trajectory
+    two = dim == 2
 
     with np.errstate(all="ignore"):
-        f, g = surface.value_and_grad(p)
-        hist_p[0] = p
-        hist_f[0] = f
+        f, g = online(p, 1) if online is not None else value_and_grad(p)
+        f0 = np.array(f, dtype=np.float64)
+        if keep:
+            hist_p[0] = p
+            hist_f[0] = f
         bad = ~((np.abs(p).max(-1) <= bound) & (np.abs(f) <= bound))
         if np.any(bad):  # a start outside the finite region never moves
             status[bad] = "diverged"
             stop_step[bad] = 0
-            # slices keep views even for a single trajectory (batch shape ())
-            np.copyto(hist_p[0:1], np.nan, where=bad[..., None])
-            np.copyto(hist_f[0:1], np.nan, where=bad)
+            np.copyto(blowup, f, where=bad)
+            if keep:
+                # slices keep views even for a single trajectory (batch shape ())
+                np.copyto(hist_p[0:1], np.nan, where=bad[..., None])
+                np.copyto(hist_f[0:1], np.nan, where=bad)
             moving &= ~bad
         state = opt.init(p)
 
@@ -226,17 +316,25 @@ def run(
             if not everyone and not moving.any():
                 break
             if batches is not None:
-                g = surface.batch_grad(p, next(batches))
+                idx = next(batches)
+                g = problem.batch_grad(p, idx)
+                if used_batches is not None:
+                    used_batches.append(idx)
             if noise_draws is not None:
                 g = g + noise_draws[t - 1]
             lr = lrs[t - 1] if sched is not None else None
             p_new, state_new = opt.step(p, g, state, lr=lr)
-            f_new, g_new = surface.value_and_grad(p_new)
+            if project is not None:
+                p_new = project(p_new)
+            f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
             eff = opt.effective_lr(state_new, lr=lr) if full else None
 
             # comparisons with NaN are False, so NaN counts as out of bounds
             if scalar:
-                ok = abs(f_new) <= bound and abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
+                if two:
+                    ok = abs(f_new) <= bound and abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
+                else:
+                    ok = abs(f_new) <= bound and np.abs(p_new).max() <= bound
                 ok_all = bool(ok)
             else:
                 # two reductions first (NaN propagates through max); details only on failure
@@ -249,8 +347,9 @@ def run(
                     hist_g[t - 1] = g
                     hist_e[t - 1] = eff
                     hist_lr[t - 1] = lrs[t - 1]
-                hist_p[t] = p_new
-                hist_f[t] = f_new
+                if keep:
+                    hist_p[t] = p_new
+                    hist_f[t] = f_new
             else:
                 # 3. some trajectory blew up now or stopped before: record, then freeze
                 everyone = False
@@ -258,19 +357,25 @@ def run(
                 blew = moving & ~ok
                 status[blew] = "diverged"
                 stop_step[blew] = t
+                np.copyto(blowup, f_new, where=blew)
                 # slices t:t+1 keep a view even when the batch shape is ()
                 if full:
                     np.copyto(hist_g[t - 1 : t], g, where=moving[..., None])
                     np.copyto(hist_e[t - 1 : t], eff, where=moving[..., None])
                     np.copyto(hist_lr[t - 1 : t], lrs[t - 1], where=moving)
                 moving = moving & ok
-                np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
-                np.copyto(hist_f[t : t + 1], f_new, where=moving)
+                if keep:
+                    np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
+                    np.copyto(hist_f[t : t + 1], f_new, where=moving)
                 if not scalar:
+                    # a stopped trajectory stays on its last valid point. Its optimizer
+                    # state may run on: nothing reads it (its rows are NaN, its final
+                    # point is this p, and every update rule is elementwise per row)
                     p_new = np.where(moving[..., None], p_new, p)
                     f_new = np.where(moving, f_new, f)
                     g_new = np.where(moving[..., None], g_new, g)
-                    state_new = _freeze(state_new, state, moving)
+                elif not moving:  # the single trajectory ends on its last valid point
+                    p_new, f_new, g_new, state_new = p, f, g, state
 
             if tol is not None:
                 if scalar:
@@ -289,7 +394,7 @@ def run(
     status = status.astype(str)
     valid = np.where(status == "diverged", stop_step, stop_step + 1)
     # 4. NaN after each stop: params/loss rows from valid on, step rows from stop_step on
-    if np.any(valid < steps + 1):
+    if keep and np.any(valid < steps + 1):
         rows = np.arange(steps + 1).reshape((-1,) + (1,) * len(B))
         after = rows >= valid
         hist_p[after] = np.nan
@@ -299,7 +404,11 @@ def run(
             hist_g[late] = np.nan
             hist_e[late] = np.nan
             hist_lr[late] = np.nan
-    traj = Trajectory(
+    # the final point: where each trajectory stopped (stopped ones were frozen in place)
+    none = valid == 0
+    final_p = np.where(none[..., None], np.nan, p)
+    final_f = np.where(none, np.nan, f)
+    return Trajectory(
         params=hist_p,
         loss=hist_f,
         grad=hist_g,
@@ -308,9 +417,73 @@ def run(
         status=status,
         stop_step=stop_step,
         valid_length=valid,
-        message=np.full(B, "", dtype=object),
-        surface=surface,
+        final_params=final_p,
+        final_loss=final_f,
+        blowup_loss=blowup,
+        problem=problem,
         optimizer=opt,
+        batches=used_batches,
+        start=np.array(np.broadcast_to(start, B + (dim,))),
+        start_loss=f0,
+        lr_factors=factors,
+        stopping={"tol": tol, "patience": patience, "bound": bound},
     )
-    traj.message = explain(traj, tol=tol, patience=patience, bound=bound).astype(str)
-    return traj
+
+
+# The run controls, described like every other control (defaults are run()'s own).
+RUN_PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param(
+            "steps",
+            200,
+            "How many updates every optimizer makes.",
+            kind="int",
+            low=10,
+            high=2000,
+            label="Steps",
+        ),
+        Param(
+            "batch_size",
+            None,
+            "Samples per minibatch (data problems); none: all of them.",
+            kind="int",
+            low=1,
+            label="Batch size",
+            symbol="B",
+        ),
+        Param(
+            "noise",
+            0.0,
+            "Gaussian noise added to every gradient, a stand-in for mini-batch sampling.",
+            low=0.0,
+            high=10.0,
+            label="Gradient noise (std)",
+        ),
+        Param(
+            "seed",
+            0,
+            "Random seed of the noise and of the mini-batches.",
+            kind="int",
+            low=0,
+            high=2**31 - 1,
+            label="Seed",
+        ),
+        Param(
+            "tol",
+            None,
+            "Stop when the loss changes by less than this for `patience` steps in a row.",
+            low=0.0,
+            label="Tolerance",
+        ),
+        Param(
+            "patience",
+            3,
+            "Steps in a row below the tolerance before stopping.",
+            kind="int",
+            low=1,
+            high=100,
+            label="Patience",
+        ),
+    )
+}

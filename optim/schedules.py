@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .optimizers.base import slider_spec
+from .params import Param, Registry
 
 
 class Schedule:
@@ -26,20 +26,20 @@ class Schedule:
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     latex: ClassVar[str] = ""
-    specs: ClassVar[tuple[dict, ...]] = ()
+    specs: ClassVar[tuple[Param, ...]] = ()
 
     def __init__(self, **kw: Any) -> None:
-        known = {s["key"]: s for s in self.specs}
+        known = {s.name: s for s in self.specs}
         unknown = sorted(set(kw) - set(known))
         if unknown:
             raise ValueError(
                 f"schedule {self.name!r} has no parameter {', '.join(map(repr, unknown))}"
                 + (f"; it takes {', '.join(known)}" if known else "; it takes none")
             )
-        values = {k: s["default"] for k, s in known.items()}
+        values = {k: s.default for k, s in known.items()}
         values.update(kw)
         for key, v in values.items():
-            if known[key]["kind"] == "int":
+            if known[key].kind == "int":
                 if isinstance(v, bool) or not float(v).is_integer():
                     raise ValueError(f"{key} must be a whole number, got {v!r}")
                 values[key] = int(v)
@@ -51,9 +51,9 @@ class Schedule:
         self.hyper = values
 
     @property
-    def params(self) -> list[dict]:
-        """Slider specs of this schedule's parameters (same keys as the optimizers')."""
-        return [dict(s) for s in self.specs]
+    def params(self) -> list[Param]:
+        """This schedule's parameters, the same :class:`Param` as the optimizers'."""
+        return list(self.specs)
 
     def validate(self, h: dict[str, Any]) -> None:
         """Raise ``ValueError`` on values that make no schedule."""
@@ -81,24 +81,24 @@ def _fraction(name: str, value: float) -> None:
         raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
 
 
-_T_MAX = slider_spec(
+_T_MAX = Param(
     "T_max",
-    "period T_max",
     0,
-    0,
-    5000,
     "Steps from the full rate down to the minimum; 0 means the whole run.",
-    r"T_{\max}",
+    symbol=r"T_{\max}",
     kind="int",
+    low=0,
+    high=5000,
+    label="period T_max",
 )
-_ETA_MIN = slider_spec(
+_ETA_MIN = Param(
     "eta_min",
-    "final fraction",
     0.0,
-    0.0,
-    1.0,
     "Lowest learning rate, as a fraction of the base lr.",
-    r"\eta_{\min}",
+    symbol=r"\eta_{\min}",
+    low=0.0,
+    high=1.0,
+    label="final fraction",
 )
 
 
@@ -118,10 +118,17 @@ class StepDecay(Schedule):
     label = "Step decay"
     latex = r"\gamma_t = \gamma \cdot g^{\lfloor t / s \rfloor}"
     specs = (
-        slider_spec(
-            "step_size", "step size", 100, 1, 2000, "Steps between two decays.", "s", kind="int"
+        Param(
+            "step_size",
+            100,
+            "Steps between two decays.",
+            symbol="s",
+            kind="int",
+            low=1,
+            high=2000,
+            label="step size",
         ),
-        slider_spec("gamma", "gamma", 0.5, 0.01, 1.0, "Factor applied at each decay.", "g"),
+        Param("gamma", 0.5, "Factor applied at each decay.", symbol="g", low=0.01, high=1.0),
     )
 
     def validate(self, h):
@@ -138,7 +145,7 @@ class ExponentialDecay(Schedule):
     name = "exponential"
     label = "Exponential decay"
     latex = r"\gamma_t = \gamma \cdot g^{t}"
-    specs = (slider_spec("gamma", "gamma", 0.99, 0.9, 1.0, "Factor applied at every step.", "g"),)
+    specs = (Param("gamma", 0.99, "Factor applied at every step.", symbol="g", low=0.9, high=1.0),)
 
     def validate(self, h):
         _positive("gamma", h["gamma"])
@@ -189,17 +196,24 @@ class WarmupCosine(Schedule):
         r"{T_{\max}-W}\right) & t \ge W \end{cases}"
     )
     specs = (
-        slider_spec(
-            "warmup", "warm-up steps", 50, 0, 1000, "Steps of linear warm-up.", "W", kind="int"
+        Param(
+            "warmup",
+            50,
+            "Steps of linear warm-up.",
+            symbol="W",
+            kind="int",
+            low=0,
+            high=1000,
+            label="warm-up steps",
         ),
-        slider_spec(
+        Param(
             "start_factor",
-            "start factor",
             0.1,
-            0.0,
-            1.0,
             "Fraction of the lr at the first step.",
-            "f_0",
+            symbol="f_0",
+            low=0.0,
+            high=1.0,
+            label="start factor",
         ),
         _T_MAX,
         _ETA_MIN,
@@ -228,7 +242,17 @@ class InverseTime(Schedule):
     name = "inverse_time"
     label = "Inverse-time decay"
     latex = r"\gamma_t = \frac{\gamma}{1 + k\,t}"
-    specs = (slider_spec("decay", "decay rate", 0.01, 0.0, 1.0, "How fast the rate shrinks.", "k"),)
+    specs = (
+        Param(
+            "decay",
+            0.01,
+            "How fast the rate shrinks.",
+            symbol="k",
+            low=0.0,
+            high=1.0,
+            label="decay rate",
+        ),
+    )
 
     def validate(self, h):
         if h["decay"] < 0:
@@ -238,18 +262,11 @@ class InverseTime(Schedule):
         return 1.0 / (1.0 + self.hyper["decay"] * t)
 
 
-SCHEDULES: dict[str, type[Schedule]] = {
-    cls.name: cls
-    for cls in (Constant, StepDecay, ExponentialDecay, Cosine, WarmupCosine, InverseTime)
-}
+SCHEDULES: Registry[type[Schedule]] = Registry(
+    "schedule", (Constant, StepDecay, ExponentialDecay, Cosine, WarmupCosine, InverseTime)
+)
 
 
 def make_schedule(name: str, **kw: Any) -> Schedule:
     """Build a registered schedule; unknown names or parameters raise ``ValueError``."""
-    try:
-        cls = SCHEDULES[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}"
-        ) from None
-    return cls(**kw)
+    return SCHEDULES.make(name, **kw)

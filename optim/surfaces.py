@@ -5,7 +5,9 @@ and the Hessian (``sympy.diff`` + ``sympy.lambdify``, compiled on first use and
 cached with :func:`functools.lru_cache`, since lambdified functions cannot be
 pickled for Streamlit's cache) and the LaTeX the app shows (``sympy.latex``).
 
-Two kinds of surface:
+Every surface is a :class:`optim.problems.Problem` of dimension 2 (``dim``,
+``value_and_grad``) with plotting extras: the window ``bounds``, ``minima``, LaTeX,
+curvature. Two kinds of surface:
 
 * analytic ones (bowl, Rosenbrock, Himmelblau, ...): a formula in ``x`` and ``y``;
 * data ones (``linear``, ``quadratic``): the mean squared error of a model with
@@ -37,7 +39,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .optimizers.base import slider_spec
+from .params import Param, Registry
 
 X, Y = sp.symbols("x y", real=True)
 HESSIAN_OPS = 150  # above this many operations in the gradient, differentiate numerically
@@ -255,7 +257,7 @@ class Surface:
     start: np.ndarray
     minima: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     params: dict[str, float] = field(default_factory=dict)
-    param_specs: list[dict] = field(default_factory=list)
+    param_specs: tuple[Param, ...] = ()
     variables: tuple[str, str] = ("x", "y")
     symbols: tuple[sp.Symbol, sp.Symbol] = (X, Y)
     description: str = ""
@@ -263,6 +265,7 @@ class Surface:
 
     is_data = False
     n_samples = 0
+    dim = 2  # a Problem (optim.problems) of two parameters, with plotting extras
 
     def __post_init__(self) -> None:
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
@@ -501,11 +504,11 @@ class SurfaceSpec:
     name: str
     label: str
     build: Callable[..., Surface]
-    param_specs: tuple[dict, ...] = ()
+    param_specs: tuple[Param, ...] = ()
     description: str = ""
 
     def defaults(self) -> dict[str, float]:
-        return {s["key"]: s["default"] for s in self.param_specs}
+        return {s.name: s.default for s in self.param_specs}
 
     def __call__(self, **params: Any) -> Surface:
         known = self.defaults()
@@ -532,7 +535,7 @@ def _build_cached(name: str, items: tuple[tuple[str, float], ...]) -> Surface:
     params = dict(items)
     s = entry.build(**params)
     s.params = params
-    s.param_specs = [dict(p) for p in entry.param_specs]
+    s.param_specs = entry.param_specs
     s.description = entry.description
     return s
 
@@ -692,14 +695,24 @@ def _camel() -> Surface:
 
 _NOISE_HELP = "Standard deviation of Gaussian noise added to the targets (fixed seed)."
 
-SURFACES: dict[str, SurfaceSpec] = {
-    s.name: s
-    for s in (
+SURFACES: Registry[SurfaceSpec] = Registry(
+    "surface",
+    (
         SurfaceSpec(
             "linear",
             "Linear regression (MSE)",
             _linear,
-            (slider_spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            (
+                Param(
+                    "label_noise",
+                    0.0,
+                    _NOISE_HELP,
+                    symbol=r"\sigma",
+                    low=0.0,
+                    high=2.0,
+                    label="label noise",
+                ),
+            ),
             "Fit y = a x + b to 100 points of y = 2x + 3 on [-1, 1]: the loss of the "
             "weights (a, b). Minibatches give stochastic gradients.",
         ),
@@ -707,7 +720,17 @@ SURFACES: dict[str, SurfaceSpec] = {
             "quadratic",
             "Quadratic fit (MSE)",
             _quadratic,
-            (slider_spec("label_noise", "label noise", 0.0, 0.0, 2.0, _NOISE_HELP, r"\sigma"),),
+            (
+                Param(
+                    "label_noise",
+                    0.0,
+                    _NOISE_HELP,
+                    symbol=r"\sigma",
+                    low=0.0,
+                    high=2.0,
+                    label="label noise",
+                ),
+            ),
             "Fit y = a x^2 + b x to y = 0.5x^2 - 2x + 0.5 on [-3, 7): the two features "
             "have very different scales, so the valley is long and narrow.",
         ),
@@ -716,25 +739,25 @@ SURFACES: dict[str, SurfaceSpec] = {
             "Ill-conditioned bowl",
             _bowl,
             (
-                slider_spec(
+                Param(
                     "condition",
-                    "condition number",
                     20.0,
-                    1.0,
-                    1000.0,
                     "Ratio of the largest to the smallest curvature.",
-                    r"\kappa",
+                    symbol=r"\kappa",
+                    low=1.0,
+                    high=1000.0,
                     log=True,
+                    label="condition number",
                 ),
-                slider_spec(
+                Param(
                     "angle",
-                    "rotation angle",
                     0.0,
-                    0.0,
-                    180.0,
                     "Rotate the valley (degrees): axis-aligned valleys favour "
                     "per-coordinate methods.",
-                    r"\varphi",
+                    symbol=r"\varphi",
+                    low=0.0,
+                    high=180.0,
+                    label="rotation angle",
                 ),
             ),
             "A quadratic bowl, 2/κ·u² + 2·v², much steeper across than along.",
@@ -744,9 +767,15 @@ SURFACES: dict[str, SurfaceSpec] = {
             "Rosenbrock",
             _rosenbrock,
             (
-                slider_spec("a", "a", 1.0, -2.0, 2.0, "The minimum sits at (a, a²).", "a"),
-                slider_spec(
-                    "b", "b", 100.0, 1.0, 1000.0, "Steepness of the valley walls.", "b", log=True
+                Param("a", 1.0, "The minimum sits at (a, a²).", symbol="a", low=-2.0, high=2.0),
+                Param(
+                    "b",
+                    100.0,
+                    "Steepness of the valley walls.",
+                    symbol="b",
+                    low=1.0,
+                    high=1000.0,
+                    log=True,
                 ),
             ),
             "A curved, flat-bottomed banana valley: easy to find, slow to follow.",
@@ -765,7 +794,7 @@ SURFACES: dict[str, SurfaceSpec] = {
             "rastrigin",
             "Rastrigin (many local minima)",
             _rastrigin,
-            (slider_spec("A", "A", 10.0, 0.0, 20.0, "Height of the ripples.", "A"),),
+            (Param("A", 10.0, "Height of the ripples.", symbol="A", low=0.0, high=20.0),),
             "A bowl covered in ripples: many local minima trap plain descent.",
         ),
         SurfaceSpec(
@@ -789,8 +818,8 @@ SURFACES: dict[str, SurfaceSpec] = {
             (),
             "Six humps, two global minima and several local ones.",
         ),
-    )
-}
+    ),
+)
 
 
 def make_surface(name: str, **params: Any) -> Surface:
@@ -799,8 +828,4 @@ def make_surface(name: str, **params: Any) -> Surface:
     >>> make_surface("bowl").latex
     '0.1 x^{2} + 2 y^{2}'
     """
-    try:
-        entry = SURFACES[name]
-    except KeyError:
-        raise ValueError(f"unknown surface {name!r}; choose one of {', '.join(SURFACES)}") from None
-    return entry(**params)
+    return SURFACES.make(name, **params)

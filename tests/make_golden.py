@@ -6,16 +6,19 @@ plus a deterministic wobble), and saves the parameters after every step together
 with the gradients it was fed. The test replays those gradients through our
 optimizers, so it needs neither torch nor the exact gradient function.
 
-Usage, with torch 2.13 installed::
+Usage, with the test oracles of requirements-oracle.txt installed (torch 2.13 and
+lion-pytorch)::
 
     python tests/make_golden.py          # rewrites tests/golden/torch_trajectories.json
 
-Lion is not part of torch.optim: its cases come from the update written below in
-torch operations, following the pseudo-code of Chen et al. (2023).
+Lion is not part of torch.optim: its cases come from an independent implementation,
+``lion_pytorch.Lion`` (named by the optimizer's ``reference``), not from our own
+transcription of the paper.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -104,37 +107,15 @@ def gradient(p, t):
     return a @ (p - centre) + 0.4 * wobble
 
 
-class Lion:
-    """Chen et al.'s Lion step in torch operations (not shipped with torch.optim)."""
-
-    def __init__(self, params, lr, betas, weight_decay):
-        import torch
-
-        self.param_groups = [{"params": list(params), "lr": lr}]
-        self.betas, self.weight_decay = betas, weight_decay
-        self.exp_avg = [torch.zeros_like(p) for p in self.param_groups[0]["params"]]
-
-    def step(self):
-        import torch
-
-        beta1, beta2 = self.betas
-        lr = self.param_groups[0]["lr"]
-        with torch.no_grad():
-            for p, m in zip(self.param_groups[0]["params"], self.exp_avg, strict=True):
-                p.mul_(1 - lr * self.weight_decay)
-                c = m * beta1 + p.grad * (1 - beta1)
-                p.add_(torch.sign(c), alpha=-lr)
-                m.mul_(beta2).add_(p.grad, alpha=1 - beta2)
-
-
 def record(name: str, hyper: dict, scheduled: bool) -> dict:
     import torch
 
     cls = OPTIMIZERS[name]
     kwargs = {**cls.defaults(), **hyper}
     p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
-    if cls.torch_class is None:  # Lion: the paper's update, written with torch ops below
-        opt = Lion([p], **kwargs)
+    if cls.torch_class is None:  # Lion: lion-pytorch's implementation
+        module, _, attr = cls.reference.rpartition(".")
+        opt = getattr(importlib.import_module(module), attr)([p], **kwargs)
     else:
         opt = getattr(torch.optim, cls.torch_class)([p], foreach=False, **kwargs)
     base_lr = opt.param_groups[0]["lr"]
@@ -162,7 +143,15 @@ def main() -> None:
     # float64 everywhere, including the step counters and NAdam's mu product
     torch.set_default_dtype(torch.float64)
     cases = [record(*case) for case in CASES]
-    header = {"torch_version": torch.__version__, "steps": STEPS, "start": START}
+    from importlib.metadata import version
+
+    header = {
+        "torch_version": torch.__version__,
+        # fails before anything is written when the Lion oracle is missing
+        "lion_pytorch_version": version("lion-pytorch"),
+        "steps": STEPS,
+        "start": START,
+    }
     # one case per line: small diffs when a case changes, exact float round-trips
     body = ",\n".join(json.dumps(case) for case in cases)
     OUT.parent.mkdir(exist_ok=True)

@@ -118,9 +118,10 @@ def test_texts_and_latex_shown_in_docstring(name):
     cls = optim.OPTIMIZERS[name]
     assert cls.label and cls.direction
     assert cls.latex.startswith(r"\begin{aligned}") and cls.latex.endswith(r"\end{aligned}")
-    # the docstring shows the very string the app renders, as a math block
+    # the docstring shows the very string the app renders (written once, put in by the
+    # base class where the docstring says {{latex}}), as a math block
     doc = inspect.cleandoc(cls.__doc__)
-    assert textwrap.indent(cls.latex, "    ") in doc
+    assert textwrap.indent(cls.latex, "    ") in doc and "{{latex}}" not in doc
     for part in ("effective_lr", ".. note::", "References:", ">>>"):
         assert part in doc, part
     assert 2 <= cls.summary.count(". ") + 1 <= 4
@@ -647,3 +648,32 @@ def test_every_symbol_is_in_the_rule_and_is_no_hyperparameter(name):
         assert isinstance(field, str) and meaning.strip() and meaning.endswith("."), symbol
     # the gradient and the parameters are always explained
     assert {"g_t", r"\theta_t"} <= set(symbols)
+
+
+def test_one_param_type_describes_every_control():
+    """Optimizers, surfaces and schedules describe their sliders with the same Param, which
+    still reads like the dict form (spec["low"], dict(spec)) the controls were built from."""
+    specs = [s for cls in optim.OPTIMIZERS.values() for s in cls.slider_specs()]
+    specs += [s for name in optim.SURFACES for s in optim.make_surface(name).param_specs]
+    specs += [s for cls in optim.SCHEDULES.values() for s in cls().params]
+    assert all(isinstance(s, optim.Param) for s in specs)
+    keys = {"key", "label", "symbol", "default", "low", "high", "log", "help", "kind"}
+    assert all(set(dict(s)) == keys and s["key"] == s.name for s in specs)
+    betas = [s for s in optim.OPTIMIZERS["lion"].slider_specs() if s.name.startswith("betas")]
+    assert [(s.name, s.label, s.default) for s in betas] == [
+        ("betas[0]", "beta1", 0.9),
+        ("betas[1]", "beta2", 0.99),
+    ]
+
+
+@pytest.mark.parametrize(
+    "make,kind",
+    [
+        (optim.make_optimizer, "optimizer"),
+        (optim.make_surface, "surface"),
+        (optim.make_schedule, "schedule"),
+    ],
+)
+def test_registries_name_the_unknown_entry_and_the_choices(make, kind):
+    with pytest.raises(ValueError, match=f"unknown {kind} 'nope'; choose one of "):
+        make("nope")

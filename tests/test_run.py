@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 
@@ -377,3 +378,172 @@ def test_a_start_already_out_of_bounds_is_diverged_at_step_zero(start):
     assert "outside the region" in str(traj.message[first])
     if np.ndim(start) == 2:  # the other trajectory is unaffected
         assert traj.status[1] == "max_steps" and np.isfinite(traj.params[:, 1]).all()
+
+
+def _batch_hyper(cls, lrs):
+    """Every numeric hyperparameter of ``cls`` as a batch array of len(lrs) valid values."""
+    hyper, solo = {"lr": np.asarray(lrs)}, [{"lr": lr} for lr in lrs]
+
+    def other(v, hi):
+        return 0.5 * hi if v == 0 else 0.5 * v
+
+    for h in cls.hparams:
+        if h.name == "lr" or h.kind in ("bool", "int"):
+            continue
+        if h.kind == "pair":
+            parts = tuple(
+                np.array([d, other(d, hi), d])
+                for d, hi in zip(h.default, [p.high for p in h.parts], strict=True)
+            )
+            hyper[h.name] = parts
+            for i, s in enumerate(solo):
+                s[h.name] = tuple(float(a[i]) for a in parts)
+            continue
+        if h.name == "dampening" and cls.defaults()["nesterov"]:
+            continue  # Nesterov needs zero dampening
+        values = np.array([h.default, other(h.default, h.high), h.default])
+        hyper[h.name] = values
+        for i, s in enumerate(solo):
+            s[h.name] = float(values[i])
+    return hyper, solo
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_batch_hyperparameter_arrays_diverging_give_each_its_solo_message(name):
+    """A hyperparameter map that diverges somewhere: no crash, each message is the solo run's."""
+    s = optim.make_surface("rosenbrock")
+    cls = optim.OPTIMIZERS[name]
+    big = {"sgd": 0.5, "momentum": 0.5, "nesterov": 0.5, "adadelta": 500.0}.get(name, 50.0)
+    hyper, solo = _batch_hyper(cls, [big, big / 3, 1e-5])
+    assert len(hyper) > 1
+    batch = optim.run(s, cls(**hyper), s.start, 300, bound=1e4)
+    assert batch.status[0] == "diverged"
+    for i, kw in enumerate(solo):
+        one = optim.run(s, cls(**kw), s.start, 300, bound=1e4)
+        assert batch.status[i] == one.status and batch.stop_step[i] == one.stop_step
+        assert batch.message[i] == one.message
+
+
+_QUOTED = re.compile(r"(?:from|to) (-?infinity|NaN|-?\d[\d.]*(?:e[+-]\d+)?)")
+
+
+def _quoted_losses(msg):
+    return [float(q.replace("infinity", "inf")) for q in _QUOTED.findall(msg)]
+
+
+def _same_number(quoted, actual):
+    if not np.isfinite(actual):
+        return np.isnan(quoted) if np.isnan(actual) else quoted == actual
+    return bool(np.isclose(quoted, actual, rtol=0.06, atol=0))  # 2 significant digits at least
+
+
+def test_every_divergence_message_quotes_the_trajectorys_own_losses():
+    """Sweep every optimizer x surface x large lrs: the numbers a message quotes are the
+    start loss, the last finite loss and the loss that blew up, never 'from 11 to 11'."""
+    lrs = np.array([0.5, 5.0, 50.0, 500.0])
+    diverged = first_step = 0
+    for sname in optim.SURFACES:
+        s = optim.make_surface(sname)
+        for oname in optim.OPTIMIZERS:
+            t = optim.run(s, optim.make_optimizer(oname, lr=lrs), s.start, 200)
+            for i in range(len(lrs)):
+                if t.status[i] != "diverged":
+                    continue
+                diverged += 1
+                msg, k = str(t.message[i]), int(t.stop_step[i])
+                first_step += "the first step took the loss" in msg
+                quoted = _quoted_losses(msg)
+                if not quoted:
+                    continue  # falling without bound or the parameters past the bound
+                assert all(a != b for a, b in zip(quoted[:-1], quoted[1:], strict=True)), msg
+                expected = [t.loss[0, i], t.loss[k - 1, i], t.blowup_loss[i]]
+                if len(quoted) == 2:
+                    expected = [expected[0], expected[2]]
+                assert len(quoted) == len(expected), msg
+                for q, v in zip(quoted, expected, strict=True):
+                    assert _same_number(q, v), (msg, q, v)
+    assert diverged > 200 and first_step > 50, (diverged, first_step)
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_final_record_equals_the_last_valid_row_of_the_full_record(name):
+    """record="final" keeps no history; its outcome is the full run's last valid row,
+    for every trajectory of a batch where some diverge, some converge, some run on."""
+    s = optim.make_surface("saddle")
+    starts = np.array([[-1.8, 0.01], [0.5, 1.0], [1.0, -0.2], [3.0, 3.0], [0.0, 0.0]])
+    opt = optim.make_optimizer(name, lr=5.0 if name == "adadelta" else 0.05)
+    kw = {"bound": 4.0, "tol": 1e-12}
+    full = optim.run(s, opt, starts, 150, **kw)
+    final = optim.run(s, opt, starts, 150, record="final", **kw)
+    assert final.params is None and final.loss is None and final.grad is None
+    assert {"diverged", "converged"} <= set(full.status)  # stops of both kinds
+    for f in ("status", "stop_step", "valid_length", "blowup_loss"):
+        np.testing.assert_array_equal(getattr(final, f), getattr(full, f), err_msg=f)
+    for i in range(len(starts)):
+        n = full.n_valid(i)
+        want_p = full.params[n - 1, i] if n else np.full(2, np.nan)
+        want_f = full.loss[n - 1, i] if n else np.nan
+        np.testing.assert_array_equal(final.final_params[i], want_p)
+        np.testing.assert_array_equal(full.final_params[i], want_p)
+        np.testing.assert_array_equal(final.final_loss[i], want_f)
+        assert final.steps_taken(i) == full.steps_taken(i)
+    one = optim.run(s, opt, starts[0], 150, record="final", **kw)
+    np.testing.assert_array_equal(one.final_params, full.final_params[0])
+
+
+def test_single_run_accessors():
+    """Valid rows, final point, distance to the nearest minimum and steps taken."""
+    s = optim.make_surface("himmelblau")  # four minima
+    opt = optim.make_optimizer("sgd", lr=np.array([0.01, 0.2]))
+    t = optim.run(s, opt, np.array([[0.0, 0.0], [0.0, 0.0]]), 300, tol=1e-9)
+    assert list(t.status) == ["converged", "diverged"]
+    for i in range(2):
+        k = int(t.stop_step[i])
+        rows, losses = t.valid(i)
+        n = k + 1 if t.status[i] == "converged" else k
+        assert t.n_valid(i) == n == len(rows) == len(losses)
+        assert np.isfinite(rows).all() and np.isnan(t.params[n:, i]).all()
+        np.testing.assert_array_equal(t.final_point(i), rows[-1])
+        assert t.steps_taken(i) == k < 300  # steps taken, not steps requested
+        nearest = np.linalg.norm(s.minima - rows[-1], axis=1).min()
+        assert t.distance(i) == pytest.approx(nearest)
+    assert t.distance(0) < 1e-3  # converged: at one minimum, far from the other three
+    with pytest.raises(ValueError, match="several trajectories"):
+        t.final_point()
+    one = optim.run(s, optim.make_optimizer("sgd", lr=0.01), s.start, 50)
+    assert one.steps_taken() == 50 and one.n_valid() == 51
+    saddle = optim.make_surface("saddle")  # no minimum known
+    assert optim.run(saddle, optim.make_optimizer("sgd"), saddle.start, 5).distance() is None
+
+
+def test_minibatches_are_recorded_and_reshuffled_every_epoch():
+    s = optim.make_surface("linear")  # 100 samples
+    opt = optim.make_optimizer("sgd", lr=0.05)
+    t = optim.run(s, opt, s.start, 30, batch_size=30, seed=4)
+    assert len(t.batches) == 30
+    sizes = [len(b) for b in t.batches]
+    assert sizes[:8] == [30, 30, 30, 10, 30, 30, 30, 10]  # an epoch's last batch is short
+    epochs = [np.concatenate(t.batches[4 * e : 4 * e + 4]) for e in range(7)]
+    for e in epochs:
+        assert sorted(e.tolist()) == list(range(100))  # each epoch sees every sample once
+    assert len({tuple(e.tolist()) for e in epochs}) == 7  # in a new order every epoch
+    # the recorded indices replay the run's gradients exactly
+    for k in (0, 3, 17):
+        np.testing.assert_array_equal(t.grad[k], s.batch_grad(t.params[k], t.batches[k]))
+    assert optim.run(s, opt, s.start, 30, batch_size=30, record="path").batches is None
+    assert optim.run(s, opt, s.start, 30).batches is None  # full batch: nothing to record
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_hyperparameter_columns_equal_batch_arrays_and_other_shapes_fail(name):
+    s = optim.make_surface("rosenbrock")
+    lrs = np.array([1e-4, 3e-4, 1e-3])
+    flat = optim.run(s, optim.make_optimizer(name, lr=lrs), s.start, 50)
+    col = optim.run(s, optim.make_optimizer(name, lr=lrs[:, None]), s.start, 50)
+    assert col.params.shape == flat.params.shape == (51, 3, 2)
+    assert_same(col, flat)
+    for i, lr in enumerate(lrs):
+        assert_same(column(col, i), optim.run(s, optim.make_optimizer(name, lr=lr), s.start, 50))
+    for bad in (np.ones((3, 2)) * 1e-3, np.ones((1, 3)) * 1e-3, np.ones((2, 2, 1)) * 1e-3):
+        with pytest.raises(ValueError, match=r"shape \(k,\).*\(k, 1\)"):
+            optim.make_optimizer(name, lr=bad)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..params import Param, Registry
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
-from .base import HParam, Optimizer
+from .base import Optimizer
 from .lion import Lion
 from .nadam import NAdam
 from .radam import RAdam
@@ -16,9 +17,9 @@ from .rmsprop import RMSprop
 from .sgd import SGD, Momentum, Nesterov
 
 # name -> class, in the order the course teaches them
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls
-    for cls in (
+OPTIMIZERS: Registry[type[Optimizer]] = Registry(
+    "optimizer",
+    (
         SGD,
         Momentum,
         Nesterov,
@@ -31,8 +32,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
         RAdam,
         Adamax,
         Lion,
-    )
-}
+    ),
+)
 
 
 def make_optimizer(name: str, **hyper: Any) -> Optimizer:
@@ -41,13 +42,7 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
     >>> make_optimizer("adam", lr=0.01, betas=(0.9, 0.99)).hyper["betas"]
     (0.9, 0.99)
     """
-    try:
-        cls = OPTIMIZERS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}"
-        ) from None
-    return cls(**hyper)
+    return OPTIMIZERS.make(name, **hyper)
 
 
 __all__ = [
@@ -58,12 +53,13 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
-    "HParam",
+    "Param",
     "Lion",
     "Momentum",
     "NAdam",
     "Nesterov",
     "Optimizer",
+    "Param",
     "RAdam",
     "RMSprop",
     "make_optimizer",

@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     check_range,
@@ -46,13 +46,7 @@ class Adadelta(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        v_t &\leftarrow \rho\, v_{t-1} + (1-\rho)\, g_t^2 \\
-        \Delta_t &\leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
-        u_t &\leftarrow \rho\, u_{t-1} + (1-\rho)\, \Delta_t^2 \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, \Delta_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma \sqrt{u_{t-1}+\epsilon} / \sqrt{v_t+\epsilon}`,
     multiplying :math:`g_t` (kept in the state as ``ratio``, without :math:`\gamma`).
@@ -78,7 +72,7 @@ class Adadelta(Optimizer):
     label = "Adadelta"
     hparams = (
         lr_hparam(1.0),
-        HParam(
+        Param(
             "rho",
             0.9,
             "Decay rate of both running averages (squared gradients and squared updates).",

@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     eps_hparam,
@@ -40,12 +40,7 @@ class Adagrad(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        \tilde\gamma_t &\leftarrow \gamma \,/\, (1 + (t-1)\,\eta) \\
-        s_t &\leftarrow s_{t-1} + g_t^2 \\
-        \theta_t &\leftarrow \theta_{t-1} - \tilde\gamma_t\, \frac{g_t}{\sqrt{s_t} + \epsilon}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\tilde\gamma_t / (\sqrt{s_t} + \epsilon)`, multiplying
     :math:`g_t`.
@@ -72,7 +67,7 @@ class Adagrad(Optimizer):
     label = "Adagrad"
     hparams = (
         lr_hparam(1e-2),
-        HParam(
+        Param(
             "lr_decay",
             0.0,
             "Divides the learning rate by 1 + (t - 1) * lr_decay at step t.",
@@ -81,7 +76,7 @@ class Adagrad(Optimizer):
             high=1.0,
         ),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "initial_accumulator_value",
             0.0,
             "Starting value of the sum of squared gradients; larger values damp the first steps.",

@@ -19,8 +19,8 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
@@ -57,14 +57,7 @@ class Adam(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \quad (\text{decoupled: } \theta_{t-1} \leftarrow (1-\gamma\lambda)\,\theta_{t-1}) \\
-        m_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use it for } v_t) \\
-        \hat m_t &\leftarrow m_t / (1-\beta_1^t), \quad \hat v_t \leftarrow v_t / (1-\beta_2^t) \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma / (\sqrt{\hat v_t} + \epsilon)` (with AMSGrad,
     :math:`\hat v_t = v^{\max}_t / (1-\beta_2^t)`), multiplying :math:`\hat m_t`.
@@ -96,7 +89,7 @@ class Adam(Optimizer):
         betas_hparam((0.9, 0.999)),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "amsgrad",
             False,
             "AMSGrad: divide by the largest second moment seen so far, so steps never grow.",
@@ -198,14 +191,7 @@ class AdamW(Adam):
 
     .. math::
 
-        \begin{aligned}
-        \theta'_{t-1} &\leftarrow (1 - \gamma\lambda)\, \theta_{t-1} \\
-        m_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use it for } v_t) \\
-        \hat m_t &\leftarrow m_t / (1-\beta_1^t), \quad \hat v_t \leftarrow v_t / (1-\beta_2^t) \\
-        \theta_t &\leftarrow \theta'_{t-1} - \gamma\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma / (\sqrt{\hat v_t} + \epsilon)`, multiplying
     :math:`\hat m_t`, exactly as for :class:`Adam` (the decay is a separate shrink).

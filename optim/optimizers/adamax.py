@@ -47,12 +47,7 @@ class Adamax(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        m_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t, \quad \hat m_t \leftarrow m_t / (1-\beta_1^t) \\
-        u_t &\leftarrow \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, \hat m_t / u_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma / u_t`, multiplying :math:`\hat m_t`.
 

@@ -22,85 +22,19 @@ trailing axis so that it broadcasts against the coordinate axis. Switches
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
+import re
+import textwrap
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-
-def slider_spec(
-    key: str,
-    label: str,
-    default: Any,
-    low: float | None,
-    high: float | None,
-    help: str,
-    symbol: str = "",
-    log: bool = False,
-    kind: str = "float",
-) -> dict:
-    """One slider description, the shape every control in the app is built from
-    (optimizer hyperparameters, surface parameters, schedule parameters)."""
-    return dict(
-        key=key,
-        label=label,
-        symbol=symbol,
-        default=default,
-        low=low,
-        high=high,
-        log=log,
-        help=help,
-        kind=kind,
-    )
-
-
-@dataclass(frozen=True)
-class HParam:
-    """One hyperparameter: its torch name, default and how a slider shows it.
-
-    ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"pair"`` (torch's
-    ``betas``); for a pair, ``default`` is a tuple and ``parts`` names each
-    component (label, LaTeX symbol, low, high, log) so a UI can build one
-    slider per component.
-    """
-
-    name: str
-    default: Any
-    help: str
-    symbol: str = ""
-    kind: str = "float"
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    parts: tuple[tuple[str, str, float, float, bool], ...] = ()
-
-    def slider_specs(self) -> list[dict]:
-        """Flat slider descriptions (see :func:`slider_spec`); a pair gives one per part."""
-        if self.kind == "pair":
-            return [
-                slider_spec(f"{self.name}[{i}]", label, self.default[i], lo, hi, self.help, sym, lg)
-                for i, (label, sym, lo, hi, lg) in enumerate(self.parts)
-            ]
-        return [
-            slider_spec(
-                self.name,
-                self.name,
-                self.default,
-                self.low,
-                self.high,
-                self.help,
-                self.symbol,
-                self.log,
-                self.kind,
-            )
-        ]
+from ..params import Param
 
 
 # -- the hyperparameters several optimizers share (torch's names) ---------------------------
-def lr_hparam(default: float) -> HParam:
-    return HParam(
+def lr_hparam(default: float) -> Param:
+    return Param(
         "lr",
         default,
         "Learning rate: how far each step moves along its direction.",
@@ -111,8 +45,8 @@ def lr_hparam(default: float) -> HParam:
     )
 
 
-def eps_hparam(default: float) -> HParam:
-    return HParam(
+def eps_hparam(default: float) -> Param:
+    return Param(
         "eps",
         default,
         "Added to the denominator so that a coordinate with tiny gradients "
@@ -124,18 +58,21 @@ def eps_hparam(default: float) -> HParam:
     )
 
 
-def betas_hparam(default: tuple[float, float] = (0.9, 0.999)) -> HParam:
-    return HParam(
+def betas_hparam(default: tuple[float, float] = (0.9, 0.999)) -> Param:
+    return Param(
         "betas",
         default,
         "Decay rates of the running averages: beta1 for the gradient (momentum), "
         "beta2 for its square (or its size).",
         kind="pair",
-        parts=(("beta1", r"\beta_1", 0.0, 0.999, False), ("beta2", r"\beta_2", 0.5, 0.9999, False)),
+        parts=(
+            Param("beta1", None, symbol=r"\beta_1", low=0.0, high=0.999),
+            Param("beta2", None, symbol=r"\beta_2", low=0.5, high=0.9999),
+        ),
     )
 
 
-WEIGHT_DECAY = HParam(
+WEIGHT_DECAY = Param(
     "weight_decay",
     0.0,
     "Coupled L2 penalty: adds weight_decay * theta to the gradient.",
@@ -143,28 +80,25 @@ WEIGHT_DECAY = HParam(
     low=0.0,
     high=1.0,
 )
-DECOUPLED_WEIGHT_DECAY = HParam(
+DECOUPLED_WEIGHT_DECAY = Param(
     "decoupled_weight_decay",
     False,
     "Shrink the parameters directly (theta *= 1 - lr * weight_decay, as AdamW) "
     "instead of adding the penalty to the gradient.",
     kind="bool",
 )
-MAXIMIZE = HParam("maximize", False, "Climb the surface instead of descending it.", kind="bool")
+MAXIMIZE = Param("maximize", False, "Climb the surface instead of descending it.", kind="bool")
 
 
-def with_defaults(hparams: tuple[HParam, ...], **defaults: Any) -> tuple[HParam, ...]:
+def with_defaults(hparams: tuple[Param, ...], **defaults: Any) -> tuple[Param, ...]:
     """The same hyperparameters with some defaults changed (Momentum from SGD, AdamW ...)."""
     unknown = set(defaults) - {h.name for h in hparams}
     if unknown:
         raise KeyError(sorted(unknown))
-    return tuple(
-        dataclasses.replace(h, default=defaults[h.name]) if h.name in defaults else h
-        for h in hparams
-    )
+    return tuple(h.with_default(defaults[h.name]) if h.name in defaults else h for h in hparams)
 
 
-def without(hparams: tuple[HParam, ...], *names: str) -> tuple[HParam, ...]:
+def without(hparams: tuple[Param, ...], *names: str) -> tuple[Param, ...]:
     return tuple(h for h in hparams if h.name not in names)
 
 
@@ -234,6 +168,25 @@ def as_batch(value: Any) -> Any:
     return arr[..., None]
 
 
+def batch_value(name: str, value: Any) -> Any:
+    """A hyperparameter as given, or a batch array as shape ``(k,)``.
+
+    A NumPy column ``(k, 1)`` is the same batch as ``(k,)``; any other array shape
+    would broadcast against the coordinates into a wrong result, so it is refused.
+    """
+    if isinstance(value, (bool, np.bool_, str)) or np.ndim(value) == 0:
+        return value
+    arr = np.asarray(value)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} has shape {arr.shape}: a batch of values must have shape (k,) "
+            "or be a column of shape (k, 1)"
+        )
+    return arr
+
+
 def check_range(
     message: str,
     value: Any,
@@ -295,10 +248,7 @@ def check_adam_family(h: dict[str, Any]) -> None:
 
 
 # -- the optimizer ------------------------------------------------------------------------
-class State(NamedTuple):
-    """Placeholder base for documentation; each optimizer defines its own NamedTuple."""
-
-    count: int
+_LATEX_MARK = re.compile(r"^( *)\{\{latex\}\}$", re.MULTILINE)
 
 
 class Optimizer:
@@ -307,8 +257,9 @@ class Optimizer:
     Class attributes (everything the app renders comes from here, once):
 
     * ``name``: registry key; ``label``: display name;
-    * ``hparams``: tuple of :class:`HParam` in torch's argument order;
-    * ``latex``: the update rule as a LaTeX ``aligned`` block (also in the docstring);
+    * ``hparams``: tuple of :class:`Param` in torch's argument order;
+    * ``latex``: the update rule as a LaTeX ``aligned`` block, written once: a
+      docstring line ``{{latex}}`` is replaced by it when the class is defined;
     * ``summary``: one paragraph of intuition; ``history``: where it came from;
     * ``direction``: which vector ``effective_lr`` multiplies (LaTeX);
     * ``symbols``: every other symbol of ``latex`` (state and derived quantities),
@@ -319,13 +270,23 @@ class Optimizer:
     # the torch.optim class that computes the same thing when given this optimizer's
     # hyperparameters by name (None: not in torch.optim, e.g. Lion)
     torch_class: ClassVar[str | None] = None
+    # when not in torch.optim: the independent implementation ("module.Class") the tests
+    # and the golden data compare with (Lion: lion-pytorch)
+    reference: ClassVar[str | None] = None
     label: ClassVar[str] = ""
-    hparams: ClassVar[tuple[HParam, ...]] = ()
+    hparams: ClassVar[tuple[Param, ...]] = ()
     latex: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     history: ClassVar[str] = ""
     direction: ClassVar[str] = r"g_t"
     symbols: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        doc = cls.__dict__.get("__doc__")
+        if doc and cls.latex:
+            # the docstring shows the same LaTeX the app renders: the constant, not a copy
+            cls.__doc__ = _LATEX_MARK.sub(lambda m: textwrap.indent(cls.latex, m.group(1)), doc)
 
     def __init__(self, **hyper: Any) -> None:
         known = {h.name for h in self.hparams}
@@ -342,7 +303,9 @@ class Optimizer:
                 pair = values[h.name]
                 if not isinstance(pair, (tuple, list)) or len(pair) != 2:
                     raise ValueError(f"{h.name} must be a pair, got {pair!r}")
-                values[h.name] = tuple(pair)
+                values[h.name] = tuple(batch_value(f"{h.name}[{k}]", v) for k, v in enumerate(pair))
+            elif h.kind != "bool":
+                values[h.name] = batch_value(h.name, values[h.name])
             elif h.kind == "bool":
                 if np.ndim(values[h.name]) != 0:
                     raise ValueError(f"{h.name} must be a single True or False")
@@ -376,8 +339,9 @@ class Optimizer:
         return {h.name: h.default for h in cls.hparams}
 
     @classmethod
-    def slider_specs(cls) -> list[dict]:
-        return [spec for h in cls.hparams for spec in h.slider_specs()]
+    def slider_specs(cls) -> list[Param]:
+        """One :class:`Param` per slider (a pair such as ``betas`` gives two)."""
+        return [spec for h in cls.hparams for spec in h.sliders()]
 
     def _lr(self, lr: Any) -> Any:
         return self._h["lr"] if lr is None else as_batch(lr)

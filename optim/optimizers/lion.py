@@ -10,8 +10,8 @@ from .base import (
     PARAMETERS,
     PLAIN_GRADIENT,
     STEP,
-    HParam,
     Optimizer,
+    Param,
     betas_hparam,
     check_betas,
     check_non_negative,
@@ -39,11 +39,7 @@ class Lion(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        c_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t \\
-        \theta_t &\leftarrow (1-\gamma\lambda)\,\theta_{t-1} - \gamma\, \operatorname{sign}(c_t) \\
-        m_t &\leftarrow \beta_2\, m_{t-1} + (1-\beta_2)\, g_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying
     :math:`\operatorname{sign}(c_t)` (0 where :math:`c_t = 0`).
@@ -67,11 +63,12 @@ class Lion(Optimizer):
     """
 
     name = "lion"
+    reference = "lion_pytorch.Lion"  # lucidrains' implementation, checked step for step
     label = "Lion"
     hparams = (
         lr_hparam(1e-4),
         betas_hparam((0.9, 0.99)),
-        HParam(
+        Param(
             "weight_decay",
             0.0,
             "Decoupled weight decay: shrinks theta by lr * weight_decay each step.",

@@ -17,8 +17,8 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
@@ -53,14 +53,7 @@ class NAdam(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \quad (\text{decoupled: } \theta_{t-1} \leftarrow (1-\gamma\lambda)\,\theta_{t-1}) \\
-        \mu_t &\leftarrow \beta_1 \left(1 - \tfrac12\, 0.96^{\,t\psi}\right), \quad \mu_{t+1} \leftarrow \beta_1 \left(1 - \tfrac12\, 0.96^{\,(t+1)\psi}\right) \\
-        m_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t \\
-        v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarrow v_t / (1-\beta_2^t) \\
-        \bar m_t &\leftarrow \frac{1-\mu_t}{1-\prod_{i=1}^{t}\mu_i}\, g_t + \frac{\mu_{t+1}}{1-\prod_{i=1}^{t+1}\mu_i}\, m_t \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, \frac{\bar m_t}{\sqrt{\hat v_t} + \epsilon}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma / (\sqrt{\hat v_t} + \epsilon)`, multiplying the
     look-ahead momentum :math:`\bar m_t`.
@@ -90,7 +83,7 @@ class NAdam(Optimizer):
         betas_hparam((0.9, 0.999)),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "momentum_decay",
             4e-3,
             "How fast the momentum coefficient warms up from beta1/2 to beta1.",

@@ -54,14 +54,7 @@ class RAdam(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \quad (\text{decoupled: } \theta_{t-1} \leftarrow (1-\gamma\lambda)\,\theta_{t-1}) \\
-        m_t &\leftarrow \beta_1\, m_{t-1} + (1-\beta_1)\, g_t, \quad \hat m_t \leftarrow m_t / (1-\beta_1^t) \\
-        v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \rho_\infty &\leftarrow 2/(1-\beta_2) - 1, \quad \rho_t \leftarrow \rho_\infty - 2t\beta_2^t / (1-\beta_2^t) \\
-        r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}} \\
-        \theta_t &\leftarrow \begin{cases} \theta_{t-1} - \gamma\, \hat m_t\, r_t \dfrac{\sqrt{1-\beta_2^t}}{\sqrt{v_t} + \epsilon} & \rho_t > 5 \\ \theta_{t-1} - \gamma\, \hat m_t & \text{otherwise} \end{cases}
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma\, r_t \sqrt{1-\beta_2^t} / (\sqrt{v_t}+\epsilon)`
     once :math:`\rho_t > 5` and :math:`\gamma` before, multiplying :math:`\hat m_t`.

@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     ema_sq,
@@ -47,14 +47,7 @@ class RMSprop(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        v_t &\leftarrow \alpha\, v_{t-1} + (1-\alpha)\, g_t^2 \\
-        \bar g_t &\leftarrow \alpha\, \bar g_{t-1} + (1-\alpha)\, g_t \quad \text{(centered)} \\
-        r_t &\leftarrow \begin{cases} \sqrt{v_t - \bar g_t^2} + \epsilon & \text{centered} \\ \sqrt{v_t} + \epsilon & \text{otherwise} \end{cases} \\
-        b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
-        \end{aligned}
+        {{latex}}
 
     (without momentum, :math:`\theta_t = \theta_{t-1} - \gamma\, g_t / r_t`).
 
@@ -85,7 +78,7 @@ class RMSprop(Optimizer):
     label = "RMSprop"
     hparams = (
         lr_hparam(1e-2),
-        HParam(
+        Param(
             "alpha",
             0.99,
             "Decay rate of the running average of squared gradients.",
@@ -95,7 +88,7 @@ class RMSprop(Optimizer):
         ),
         eps_hparam(1e-8),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "momentum",
             0.0,
             "Fraction of the previous (scaled) velocity kept at each step.",
@@ -103,7 +96,7 @@ class RMSprop(Optimizer):
             low=0.0,
             high=0.999,
         ),
-        HParam(
+        Param(
             "centered",
             False,
             "Divide by the running standard deviation (subtract the squared running mean).",

@@ -13,8 +13,8 @@ from .base import (
     STEP,
     SURFACE_GRADIENT,
     WEIGHT_DECAY,
-    HParam,
     Optimizer,
+    Param,
     apply_weight_decay,
     check_non_negative,
     check_range,
@@ -44,12 +44,7 @@ class SGD(Optimizer):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
-        d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, d_t
-        \end{aligned}
+        {{latex}}
 
     (without momentum, :math:`d_t = g_t`; with ``maximize`` the gradient is negated first).
 
@@ -79,7 +74,7 @@ class SGD(Optimizer):
     label = "SGD"
     hparams = (
         lr_hparam(1e-3),
-        HParam(
+        Param(
             "momentum",
             0.0,
             "Fraction of the previous velocity kept at each step.",
@@ -87,7 +82,7 @@ class SGD(Optimizer):
             low=0.0,
             high=0.999,
         ),
-        HParam(
+        Param(
             "dampening",
             0.0,
             "Fraction of the new gradient left out of the velocity.",
@@ -96,7 +91,7 @@ class SGD(Optimizer):
             high=1.0,
         ),
         WEIGHT_DECAY,
-        HParam(
+        Param(
             "nesterov",
             False,
             "Look ahead: step along the gradient plus the updated velocity.",
@@ -181,11 +176,7 @@ class Momentum(SGD):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + (1-\tau)\, g_t & t > 1 \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, b_t
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`b_t`. The state
     and the options are :class:`SGD`'s; only the default ``momentum`` differs.
@@ -236,11 +227,7 @@ class Nesterov(SGD):
 
     .. math::
 
-        \begin{aligned}
-        g_t &\leftarrow \nabla f(\theta_{t-1}) + \lambda\,\theta_{t-1} \\
-        b_t &\leftarrow \begin{cases} g_t & t = 1 \\ \mu\, b_{t-1} + g_t & t > 1 \end{cases} \\
-        \theta_t &\leftarrow \theta_{t-1} - \gamma\, (g_t + \mu\, b_t)
-        \end{aligned}
+        {{latex}}
 
     ``effective_lr`` is :math:`\gamma` everywhere, multiplying :math:`g_t + \mu b_t`.
     The state and the options are :class:`SGD`'s (``dampening`` must stay 0).

@@ -285,9 +285,7 @@ def trajectories_csv(series: Iterable[Any]) -> bytes:
     for s in series:
         traj = s.traj
         params = np.asarray(traj.params, dtype=np.float64)
-        finite = np.isfinite(params).all(axis=-1)
-        bad = np.nonzero(~finite)[0]
-        n = int(bad[0]) if bad.size else len(params)
+        n = traj.n_valid()
         loss = np.asarray(traj.loss, dtype=np.float64)
         grad = np.asarray(traj.grad, dtype=np.float64)
         elr = np.asarray(traj.effective_lr, dtype=np.float64)

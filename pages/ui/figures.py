@@ -333,16 +333,13 @@ def _message(traj: Any) -> str:
 
 
 def _n_valid(traj: Any) -> int:
-    """Leading finite rows of ``traj.params`` (the path the optimizer really took)."""
-    finite = np.isfinite(np.asarray(traj.params)).all(axis=-1)
-    bad = np.nonzero(~finite)[0]
-    return int(bad[0]) if bad.size else len(finite)
+    """Rows of the path the optimizer really took."""
+    return traj.n_valid()
 
 
 def _valid(traj: Any) -> tuple[np.ndarray, np.ndarray]:
     """Valid path rows ``(n, 2)`` and their losses ``(n,)``."""
-    n = _n_valid(traj)
-    return np.asarray(traj.params, dtype=np.float64)[:n], np.asarray(traj.loss, np.float64)[:n]
+    return traj.valid()
 
 
 def _thin(path: np.ndarray, span: np.ndarray, budget: int, min_fraction: float) -> np.ndarray:

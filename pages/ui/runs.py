@@ -191,28 +191,18 @@ def shown(view: View, kind: str) -> ReadyFigure:
     return ReadyFigure(chart(view, kind))
 
 
-def _steps_taken(traj: Any) -> int:
-    return int(np.asarray(traj.stop_step).reshape(()))
-
-
 def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
     """The results table: final loss, distance to the nearest minimum, steps, status."""
     rows = []
-    minima = np.asarray(surface.minima, dtype=np.float64).reshape(-1, 2)
     for s in series:
-        path = s.traj.path()
-        if len(path) == 0:  # the start itself was outside the finite region: no point to report
-            last, dist, loss = None, None, None
-        else:
-            last = path[-1]
-            dist = float(np.min(np.linalg.norm(minima - last, axis=1))) if len(minima) else None
-            loss = float(surface.loss(last))
+        # no final point when the start itself was outside the finite region
+        last = s.traj.final_point()
         rows.append(
             {
                 "optimizer": s.label,
-                "final loss": loss,
-                "distance to nearest minimum": dist,
-                "steps": _steps_taken(s.traj),
+                "final loss": None if last is None else float(s.traj.final_loss),
+                "distance to nearest minimum": s.traj.distance(),
+                "steps": s.traj.steps_taken(),
                 "status": str(np.asarray(s.traj.status).reshape(())),
             }
         )
