@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from pages.ui import nav
+from ui import nav
 
 classroom = nav.setup("Playground", ":material/show_chart:")
 
 from optim import OPTIMIZERS
-from pages.ui import controls, panels, runs
-from pages.ui.state import UrlSettings
+from ui import controls, panels, runs
+from ui.state import UrlSettings
 
 url = UrlSettings(st.query_params, st.session_state)
 if not classroom:

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from pages.ui import nav
+from ui import nav
 
 nav.setup("Algorithms", ":material/functions:")
 
 import optim
-from pages.ui import algorithms
+from ui import algorithms
 
 st.title("The algorithms")
 st.write(

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim
-from pages.ui import algorithms
+from ui import algorithms
 
 
 def open_algorithms() -> AppTest:

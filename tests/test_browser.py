@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from pages.ui.nav import PAGES
+from ui.nav import PAGES
 
 pytestmark = pytest.mark.browser
 LONG = 90_000  # ms: a first run on a cold server compiles surfaces and starts caches

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import optim
-from pages.ui import figures
-from pages.ui.figures import PALETTE, Series
+from ui import figures
+from ui.figures import PALETTE, Series
 
 SERIES_TRACES = 5  # faint path, drawn path, newest stretch, head, end marker
 
