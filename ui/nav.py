@@ -1,24 +1,48 @@
-"""Page setup shared by every page: config, our own sidebar navigation, classroom mode.
+"""The frame every page shares: page configuration, the navigation, classroom mode.
 
-Streamlit's built-in page list is hidden (``client.showSidebarNavigation = false``);
-this sidebar is built from :data:`PAGES` with ``st.page_link``, so deep links and
-the landing page show the same navigation.
+The pages are listed once, in :data:`PAGES`; Streamlit's router (``st.navigation``)
+builds the menu from it, so each link points at the page it names and a deep link
+(``/Algorithms?...``) opens its page with the full menu, on a fresh server too.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from .state import classroom_requested
 
-# path, label, Material icon: the landing page first
-PAGES = (
-    ("app.py", "Playground", ":material/show_chart:"),
-    ("pages/1_Algorithms.py", "Algorithms", ":material/functions:"),
+APP_NAME = "Optimizer Playground"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its menu section, script (relative to the entry file), title and icon.
+
+    The title is also the page's address (``/Algorithms``), except for the landing page,
+    which lives at ``/``.
+    """
+
+    section: str
+    script: str
+    title: str
+    icon: str
+
+
+# In menu order, the landing page first. A new page is one line here.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Explore", "app_pages/playground.py", "Playground", ":material/show_chart:"),
+    PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", ":material/functions:"),
 )
+
+
+def url_path(spec: PageSpec) -> str:
+    """The page's address below the app's root: ``""`` for the landing page."""
+    return "" if spec is PAGES[0] else spec.title
 
 
 _runs = itertools.count(1)  # next() on it is atomic: sessions run in threads of their own
@@ -41,27 +65,40 @@ def settle_heap() -> None:
         gc.freeze()
 
 
+def in_classroom() -> bool:
+    """Classroom mode (``classroom=1`` in the address): controls and menu tucked away."""
+    return classroom_requested(st.query_params)
+
+
 def leave_classroom() -> None:
     """Button callback: drop the flag from the URL and bring the controls back."""
     if "classroom" in st.query_params:
         del st.query_params["classroom"]
 
 
-def setup(title: str, icon: str) -> bool:
-    """Configure the page and draw the navigation; returns whether classroom mode is on."""
+def frame() -> StreamlitPage:
+    """Set up what every page shares and return the page the address names (to ``.run()``)."""
     settle_heap()
-    classroom = classroom_requested(st.query_params)
+    sections: dict[str, list[StreamlitPage]] = {}
+    for spec in PAGES:
+        sections.setdefault(spec.section, []).append(
+            st.Page(
+                spec.script,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=url_path(spec) or None,
+                default=spec is PAGES[0],
+            )
+        )
+    page = st.navigation(sections)
+    classroom = in_classroom()
     st.set_page_config(
-        page_title=f"{title} · Optimizer Playground",
-        page_icon=icon,
+        page_title=f"{page.title} · {APP_NAME}",
+        page_icon=page.icon,
         layout="wide",
+        # the menu and the controls live in the sidebar: classroom mode tucks them away
         initial_sidebar_state="collapsed" if classroom else "expanded",
     )
-    with st.sidebar:
-        st.markdown("**Optimizer Playground**")
-        for path, label, page_icon in PAGES:
-            st.page_link(path, label=label, icon=page_icon)
-        st.divider()
     if classroom:
         st.button(
             "Leave classroom mode",
@@ -70,4 +107,4 @@ def setup(title: str, icon: str) -> bool:
             icon=":material/close_fullscreen:",
             help="Show the controls again (the settings stay).",
         )
-    return classroom
+    return page

@@ -2,10 +2,6 @@
 
 import streamlit as st
 
-from ui import nav
-
-nav.setup("Algorithms", ":material/functions:")
-
 import optim
 from ui import algorithms
 
