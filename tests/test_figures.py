@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import optim
 from ui import figures
-from ui.figures import PALETTE, Series
+from ui.figures import PALETTE, Series, layers
 
 SERIES_TRACES = 5  # faint path, drawn path, newest stretch, head, end marker
 
@@ -142,7 +142,7 @@ def test_marching_squares_cuts_cell_edges_at_the_level(coef, level):
     gx, gy = np.meshgrid(xs, ys)
     a, b, c, d, e, f = coef
     Z = a * gx**2 + b * gy**2 + c * gx * gy + d * gx + e * gy + f * np.sin(3 * gx)
-    x, y = figures.iso_lines(xs, ys, Z, np.array([level]))
+    x, y = layers.iso_lines(xs, ys, Z, np.array([level]))
     ok = np.isfinite(x)
     # every point sits on a grid line (a cell edge), and linear interpolation along that
     # edge gives the level
@@ -485,7 +485,7 @@ def test_figures_accept_no_series(rosen):
 def test_png_encoder_roundtrip():
     idx = np.arange(12, dtype=np.uint8).reshape(3, 4) % 3
     palette = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
-    png = figures._png_indexed(idx, palette)
+    png = layers._png_indexed(idx, palette)
     w, h = struct.unpack(">II", png[16:24])
     assert (w, h) == (4, 3)
     idat = png.index(b"IDAT")
