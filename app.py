@@ -1,75 +1,10 @@
-"""The Playground: optimizers racing across a loss surface (the landing page)."""
+"""Optimizer Playground: the entry file, a router around the pages in ``app_pages/``.
 
-import streamlit as st
+Streamlit runs this file on every rerun: it sets up what every page shares (page
+configuration, the navigation, classroom mode) and then runs the page the address
+names. The pages are listed once, in :data:`ui.nav.PAGES`.
+"""
 
-from pages.ui import nav
+from ui import nav
 
-classroom = nav.setup("Playground", ":material/show_chart:")
-
-from optim import OPTIMIZERS
-from pages.ui import controls, panels, runs
-from pages.ui.state import UrlSettings, escape_markdown
-
-url = UrlSettings(st.query_params, st.session_state)
-url.check_flag("classroom", "classroom mode")
-url.check_bool("view3d", "3-D view")  # its toggle is drawn below the notices
-if not classroom:
-    st.title("Optimizer Playground")
-    st.caption("Pick a surface and up to six optimizers; click the map to move the start.")
-
-# -- sidebar: every setting, each one bound to the URL
-st.sidebar.subheader("Loss surface")
-name, params, formula = controls.surface_controls(url)
-key, surface, formula_error = runs.resolve_surface(name, params, formula)
-start = controls.start_controls(url, surface)
-st.sidebar.subheader("Optimizers")
-names = controls.optimizer_choice(url)
-mode, choices = controls.optimizer_controls(url, names)
-st.sidebar.subheader("Run")
-run = controls.run_controls(url, surface)
-
-# -- main: notices first, then the race
-for note in url.pop_notices():
-    st.warning(note, icon=":material/link:")
-if formula_error:
-    st.error(
-        "That formula cannot be used: "
-        f"{escape_markdown(formula_error.rstrip('.'))}. Showing the last good one.",
-        icon=":material/error:",
-    )
-for choice in choices:
-    if choice.error:
-        st.warning(
-            f"{OPTIMIZERS[choice.name].label} is left out: {choice.error}", icon=":material/block:"
-        )
-if not names:
-    st.info("Choose at least one optimizer in the sidebar.", icon=":material/arrow_back:")
-
-series = runs.all_series(key, choices, start, run)
-view = runs.View(key, tuple(choices), start, run, classroom, panels.subtitle(mode, run, surface))
-for text in runs.messages(series):
-    st.warning(text, icon=":material/trending_up:")
-
-view3d = st.toggle("3-D view", key="view3d", bind="query-params")
-url.record("view3d", "true" if view3d else None)
-if view3d:
-    st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch", theme=None)
-else:
-    st.plotly_chart(
-        runs.shown(view, "contour"),
-        key="contour",
-        width="stretch",
-        theme=None,  # the figure's own template, so the screen matches the exported PNG
-        on_select=controls.set_start_from_click,
-        selection_mode="points",
-    )
-left, right = st.columns(2)
-left.plotly_chart(runs.shown(view, "eff_lr"), key="eff_lr", width="stretch", theme=None)
-right.plotly_chart(runs.shown(view, "loss"), key="loss", width="stretch", theme=None)
-
-if series:
-    panels.results_table(view)
-    panels.update_rules(choices)
-if not classroom:
-    panels.export_panel(view, series)
-    panels.share_panel(url)
+nav.frame().run()

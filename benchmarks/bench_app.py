@@ -54,9 +54,9 @@ import optim  # noqa: E402
 from tests.appserver import serve_app  # noqa: E402
 
 EMPTY = "import streamlit as st\nst.title('Empty')\nst.write('nothing to compute')\n"
-# The same page with the Playground's heap freezing (pages.ui.nav.settle_heap): the floor
+# The same page with the Playground's heap freezing (ui.nav.settle_heap): the floor
 # of a rerun once Streamlit's after-run collection is cheap, for a fair look at the rest.
-EMPTY_FROZEN = "from pages.ui.nav import settle_heap\nsettle_heap()\n" + EMPTY
+EMPTY_FROZEN = "from ui.nav import settle_heap\nsettle_heap()\n" + EMPTY
 PAUSE_S = 0.2  # between reruns, as between a user's slider moves
 
 

@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pages.ui.export import chromium_path  # noqa: E402
 from tests.appserver import CHROMIUM_ARGS, serve_app  # noqa: E402
+from ui.export import chromium_path  # noqa: E402
 
 LATENCY_TARGET_S = 0.7
 FPS_TARGET = 25.0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pages.ui.export import chromium_path
 from tests.appserver import ARTIFACTS, CHROMIUM_ARGS, serve_app
+from ui.export import chromium_path
 
 
 @pytest.fixture(scope="session")

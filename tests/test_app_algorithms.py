@@ -7,12 +7,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim
-from pages.ui import algorithms
+from ui import algorithms
 
 
 def open_algorithms() -> AppTest:
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.switch_page("pages/1_Algorithms.py").run()
+    # the router knows its pages' addresses after a first run (the landing page)
+    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at.switch_page("app_pages/algorithms.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

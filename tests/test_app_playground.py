@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim
-from pages.ui.controls import COMPARE, SHARED_LR
+from ui.controls import COMPARE, SHARED_LR
 
 APP = "../app.py"  # relative to this file, as AppTest resolves it
 ROOT = Path(__file__).resolve().parents[1]

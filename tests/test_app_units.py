@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pages.ui import algorithms, controls, state
+from ui import algorithms, controls, state
 
 
 @pytest.mark.parametrize("module", [state, controls, algorithms])
@@ -87,8 +87,8 @@ def test_link_holds_only_non_defaults_and_round_trips():
 def test_results_row_for_a_start_where_the_loss_is_already_out_of_bounds():
     # a typed formula can make the start itself non-finite: the table must still show the run
     import optim
-    from pages.ui.figures import PALETTE, Series
-    from pages.ui.runs import results_rows
+    from ui.figures import PALETTE, Series
+    from ui.runs import results_rows
 
     surface = optim.surface_from_expression("exp(x**2 + y**2)")
     traj = optim.run(surface, optim.make_optimizer("sgd"), [3.0, 3.0], 10)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from pages.ui.nav import PAGES
+from ui.nav import PAGES, url_path
 
 pytestmark = pytest.mark.browser
 LONG = 90_000  # ms: a first run on a cold server compiles surfaces and starts caches
@@ -112,29 +112,56 @@ def test_share_link_restores_the_state(page: Page, app_url):
 
 # per page: its heading and an element that only exists once the whole script has run
 READY = {
-    "app.py": ("Optimizer Playground", lambda page: page.get_by_test_id("stPlotlyChart").first),
-    "pages/1_Algorithms.py": (
+    "Playground": ("Optimizer Playground", lambda page: page.get_by_test_id("stPlotlyChart").first),
+    "Algorithms": (
         "The algorithms",
         lambda page: page.get_by_role("heading", name="Weight decay: coupled (L2) or decoupled"),
     ),
 }
 
 
-@pytest.mark.parametrize(("path", "label"), [(p, label) for p, label, _ in PAGES])
-def test_deep_link_on_a_fresh_server(page: Page, fresh_app_url, path, label, artifacts):
-    route = "" if path == "app.py" else path.split("_", 1)[1].removesuffix(".py")
+def open_any_page(page: Page, url: str, spec) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(f"{fresh_app_url}/{route}")
-    heading, last = READY[path]
+    page.goto(url)
+    heading, last = READY[spec.title]
     expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
     expect(last(page)).to_be_visible(timeout=LONG)  # the page has finished
-    expect(page).to_have_title(f"{label} · Optimizer Playground")
-    sidebar = page.get_by_test_id("stSidebar")
-    for _, other, _ in PAGES:
-        expect(sidebar.get_by_test_id("stPageLink").filter(has_text=other)).to_be_visible()
-    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # only our navigation
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
-    page.screenshot(path=str(artifacts / f"page-{label.lower()}.png"), full_page=True)
+
+
+def expect_full_menu(page: Page, base: str) -> None:
+    """Every page in the sidebar menu, each link's address the page it names."""
+    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    expect(links).to_have_count(len(PAGES))
+    for spec in PAGES:
+        link = links.filter(has_text=spec.title)
+        expect(link).to_have_attribute("href", f"{base}/{url_path(spec)}")
+
+
+def test_every_page_has_every_page_in_its_menu_linked_by_its_own_address(
+    page: Page, app_url, artifacts
+):
+    for spec in PAGES:
+        open_any_page(page, f"{app_url}/{url_path(spec)}", spec)
+        expect_full_menu(page, app_url)
+        # and following each link lands on the page it names
+        for other in PAGES:
+            page.get_by_test_id("stSidebarNavLink").filter(has_text=other.title).click()
+            heading, _ = READY[other.title]
+            expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
+            expect(page).to_have_title(f"{other.title} · Optimizer Playground")
+            assert urlsplit(page.url).path == f"/{url_path(other)}", (spec.title, other.title)
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.title for spec in PAGES])
+def test_deep_link_on_a_fresh_server(page: Page, fresh_app_url, spec, artifacts):
+    url = f"{fresh_app_url}/{url_path(spec)}?steps=60"
+    open_any_page(page, url, spec)
+    expect(page).to_have_title(f"{spec.title} · Optimizer Playground")
+    assert urlsplit(page.url).path == f"/{url_path(spec)}"
+    assert "steps=60" in urlsplit(page.url).query  # the link's settings stay in the address
+    expect_full_menu(page, fresh_app_url)
+    page.screenshot(path=str(artifacts / f"page-{spec.title.lower()}.png"), full_page=True)
 
 
 def test_classroom_mode_hides_the_controls(page: Page, app_url, artifacts):

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import optim
-from pages.ui import export, figures
-from pages.ui.figures import PALETTE, Series
+from ui import export, figures
+from ui.figures import PALETTE, Series
 
 
 @pytest.fixture(scope="module")

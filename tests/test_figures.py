@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import base64
+import io
 import struct
 import time
-import zlib
 
 import numpy as np
 import plotly.io as pio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 import optim
-from pages.ui import figures
-from pages.ui.figures import PALETTE, Series
+from ui import figures
+from ui.figures import PALETTE, Series, layers
 
 SERIES_TRACES = 5  # faint path, drawn path, newest stretch, head, end marker
 
@@ -136,13 +137,13 @@ def test_iso_lines_lie_on_their_levels(bowl):
     st.lists(st.floats(-3, 3), min_size=6, max_size=6),
     st.floats(-2.0, 2.0),
 )
-def test_marching_squares_cuts_cell_edges_at_the_level(coef, level):
+def test_iso_lines_cut_cell_edges_at_the_level(coef, level):
     xs = np.linspace(-1, 1, 17)
     ys = np.linspace(-1, 2, 13)
     gx, gy = np.meshgrid(xs, ys)
     a, b, c, d, e, f = coef
     Z = a * gx**2 + b * gy**2 + c * gx * gy + d * gx + e * gy + f * np.sin(3 * gx)
-    x, y = figures.iso_lines(xs, ys, Z, np.array([level]))
+    x, y = layers.iso_lines(xs, ys, Z, np.array([level]))
     ok = np.isfinite(x)
     # every point sits on a grid line (a cell edge), and linear interpolation along that
     # edge gives the level
@@ -482,17 +483,67 @@ def test_figures_accept_no_series(rosen):
     figures.loss_figure([])
 
 
-def test_png_encoder_roundtrip():
-    idx = np.arange(12, dtype=np.uint8).reshape(3, 4) % 3
-    palette = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8)
-    png = figures._png_indexed(idx, palette)
-    w, h = struct.unpack(">II", png[16:24])
-    assert (w, h) == (4, 3)
-    idat = png.index(b"IDAT")
-    length = struct.unpack(">I", png[idat - 4 : idat])[0]
-    raw = zlib.decompress(png[idat + 4 : idat + 4 + length])
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(3, 5)
-    assert np.array_equal(rows[:, 1:], idx) and not rows[:, 0].any()
+def raster_rgb(fig) -> np.ndarray:
+    """The contour's banded raster as the browser shows it: RGB rows, top (y max) first."""
+    png = base64.b64decode(fig.layout.images[0].source.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize("name", ["rosenbrock", "himmelblau", "bowl"])
+def test_raster_pixels_have_the_colour_of_the_band_of_the_loss_there(name):
+    s = optim.make_surface(name)
+    grid = figures.surface_grid(s, n=80)
+    fig = figures.contour_figure(s, [], grid=grid)
+    rgb = raster_rgb(fig)
+    h, w, _ = rgb.shape
+    levels, _ = figures.contour_levels(grid[2])
+    colors = layers.band_colors(len(levels) + 1)
+    assert len({tuple(c) for c in colors}) == len(colors)  # every band tells itself apart
+    (x0, x1), (y0, y1) = s.bounds
+    rng = np.random.default_rng(0)
+    checked = 0
+    px, py = (x1 - x0) / (w - 1), (y1 - y0) / (h - 1)  # one pixel
+    for x, y in rng.uniform((x0, y0), (x1, y1), size=(200, 2)):
+        # only where two pixels around give the same band: the raster is interpolated
+        # from the grid, so right at a band edge either colour is fair
+        near = np.array(
+            [[x + dx, y + dy] for dx in (-2 * px, 0, 2 * px) for dy in (-2 * py, 0, 2 * py)]
+        )
+        bands = np.searchsorted(levels, s.loss(near))
+        if len(set(bands.tolist())) > 1:
+            continue
+        col = round((x - x0) / px)
+        row = round((y1 - y) / py)
+        assert tuple(rgb[row, col]) == tuple(colors[bands[0]]), (x, y)
+        checked += 1
+    assert checked > 50
+
+
+def test_band_colours_run_from_dark_to_light_viridis():
+    colors = layers.band_colors(10).astype(float)
+    light = colors.mean(axis=1)
+    assert light[0] < light[-1]  # low loss dark, high loss light
+    assert colors[0][2] > colors[0][1]  # viridis starts violet
+    assert colors[-1][0] > colors[-1][2]  # and ends yellow
+    assert colors.min() > 100  # lightened, so coloured paths stay readable
+
+
+def test_iso_lines_of_a_busy_surface_keep_to_the_point_budget_and_their_levels():
+    s = optim.make_surface("rastrigin")  # hundreds of small rings
+    xs, ys, Z = figures.surface_grid(s)
+    levels, _ = figures.contour_levels(Z)
+    full = layers.iso_lines(xs, ys, Z, levels)
+    x, y = layers.iso_lines(xs, ys, Z, levels, budget=8000)
+    assert len(full[0]) > 8000 >= len(x) > 4000
+    assert np.isnan(x[-1]) and np.isnan(full[0][-1])  # every line ends with a separator
+    # the kept points are points of the full lines (each line thinned, none invented)
+    full_pts = {(a, b) for a, b in zip(*full, strict=True) if np.isfinite(a)}
+    assert {(a, b) for a, b in zip(x, y, strict=True) if np.isfinite(a)} <= full_pts
+    # and closed rings stay closed: each line ends where the full line ends
+    ends = lambda xs_: {  # noqa: E731
+        (float(xs_[0][i - 1]), float(xs_[1][i - 1])) for i in np.nonzero(np.isnan(xs_[0]))[0]
+    }
+    assert ends((x, y)) == ends(full)
 
 
 @pytest.mark.parametrize("t_end", [1, 7, 99, 100, 201, 1000, 4321])

@@ -2,17 +2,11 @@
 
 import streamlit as st
 
-from pages.ui import nav
-
-nav.setup("Algorithms", ":material/functions:")
-
 import optim
-from pages.ui import algorithms
-from pages.ui.state import UrlSettings
+from ui import algorithms
+from ui.state import UrlSettings
 
-url = UrlSettings(st.query_params, st.session_state)
-url.check_flag("classroom", "classroom mode")
-for note in url.pop_notices():
+for note in UrlSettings(st.query_params, st.session_state).pop_notices():
     st.warning(note, icon=":material/link:")
 
 st.title("The algorithms")

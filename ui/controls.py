@@ -3,7 +3,7 @@
 Nothing here knows a particular optimizer or surface: each control comes from a
 slider spec (``cls.slider_specs()``, ``surface.param_specs``, a schedule's
 ``params``), with the default the core defines. Every widget has a stable key, is
-bound to the URL and has its URL value checked first (see :mod:`pages.ui.state`).
+bound to the URL and has its URL value checked first (see :mod:`ui.state`).
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Importable UI logic behind the pages; this folder is not a page itself."""

@@ -1,0 +1,128 @@
+"""The look every chart shares: template, fonts, title, a legend under it, axis fonts.
+
+Charts put the inputs of their header in ``layout.meta["header"]``, so that an export
+can lay title and legend out again at its own size (:func:`relayout_header`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .series import Series
+
+# Set on every figure: importing Streamlit changes Plotly's global default template, and
+# a PNG export must look like the screen.
+TEMPLATE = "plotly_white"
+
+INK = "#222222"
+
+
+def fonts(classroom: bool) -> dict:
+    return (
+        dict(base=18, title=24, line=4.0, faint=2.5, head=16, end=18)
+        if classroom
+        else dict(base=13, title=17, line=2.5, faint=1.5, head=11, end=13)
+    )
+
+
+def default_title(surface: Any, series: list[Series] | tuple[Series, ...]) -> str:
+    label = getattr(surface, "label", "") or str(getattr(surface, "name", ""))
+    if not series:
+        return label
+    names = [s.label for s in series]
+    line, lines = "", []
+    for name in names:
+        piece = name if not line else f"{line}  ·  {name}"
+        if len(piece) > 70 and line:
+            lines.append(line)
+            line = name
+        else:
+            line = piece
+    lines.append(line)
+    return f"{label}: " + "<br>".join(lines)
+
+
+def title_layout(text: str, subtitle: str, size: int) -> dict:
+    t: dict[str, Any] = dict(text=f"<b>{text}</b>", x=0.01, xanchor="left", font=dict(size=size))
+    if subtitle:
+        t["subtitle"] = dict(text=subtitle, font=dict(size=max(size - 4, 11), color="#555"))
+    return t
+
+
+_ASSUMED_WIDTH = 760  # px, a wide Streamlit column: only used to guess legend rows
+
+
+def _legend_rows(items: list[str], size: int) -> int:
+    """How many rows a horizontal legend of ``items`` needs at the assumed width."""
+    rows, used = 1, 0.0
+    for text in items:
+        w = 46 + 0.56 * size * len(text)
+        if used and used + w > _ASSUMED_WIDTH:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
+
+
+def header(
+    layout: dict, title: str, subtitle: str, legend_items: list[str], f: dict, height: int
+) -> None:
+    """Stack title, subtitle and a horizontal legend in the top margin, in pixels.
+
+    Plotly places the title and an outside legend independently, so they overlap
+    unless both are pinned to container coordinates of a known figure height. The
+    inputs are kept in ``layout.meta["header"]`` so an export can redo this at its
+    own size and fonts (:func:`relayout_header`).
+    """
+    layout.setdefault("meta", {})["header"] = dict(
+        title=title, subtitle=subtitle, legend_items=legend_items
+    )
+    relayout_header(layout, f["title"], f["base"], height)
+
+
+def relayout_header(layout: dict, title_size: float, base_size: float, height: int) -> None:
+    """(Re)place title and legend for a figure ``height`` px tall with the given fonts."""
+    info = (layout.get("meta") or {}).get("header")
+    if not info:
+        return
+    lines = info["title"].count("<br>") + 1
+    line_px = title_size * 1.3
+    title_px = line_px * lines + (base_size * 1.5 if info["subtitle"] else 0)
+    top = 14 + title_px + 10
+    legend_px = _legend_rows(info["legend_items"], base_size) * (base_size * 1.5 + 5)
+    layout["height"] = height
+    # Plotly anchors a multi-line title by its first line: shift it down by the others.
+    layout.setdefault("title", {}).update(
+        yref="container", y=1 - (14 + line_px * (lines - 1)) / height, yanchor="top"
+    )
+    layout["legend"] = dict(
+        layout.get("legend") or {},
+        orientation="h",
+        x=0.0,
+        xanchor="left",
+        yref="container",
+        y=1 - top / height,
+        yanchor="top",
+    )
+    layout.setdefault("margin", {})["t"] = int(top + legend_px + 8)
+
+
+def style_axes(layout: dict, f: dict) -> None:
+    """Explicit axis fonts, so Streamlit's chart theme cannot shrink or grey them."""
+    axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+    for scene in (v for k, v in layout.items() if k.startswith("scene")):
+        axes += [scene.setdefault(a, {}) for a in ("xaxis", "yaxis", "zaxis")]
+    for axis in axes:
+        axis.setdefault("tickfont", dict(size=f["base"] - 1, color=INK))
+        title = axis.setdefault("title", {})
+        title.setdefault("font", dict(size=f["base"] + 1, color=INK))
+
+
+def hover(label: str, vx: str, vy: str) -> str:
+    return (
+        f"<b>{label}</b><br>step %{{customdata[0]:.0f}}<br>"
+        f"{vx} = %{{x:.4g}}, {vy} = %{{y:.4g}}<br>loss %{{customdata[1]:.4g}}<extra></extra>"
+    )
+
+
+def fmt(v: float) -> str:
+    return f"{v:.3g}"

@@ -1,0 +1,117 @@
+"""The frame every page shares: page configuration, the navigation, classroom mode.
+
+The pages are listed once, in :data:`PAGES`; Streamlit's router (``st.navigation``)
+builds the menu from it, so each link points at the page it names and a deep link
+(``/Algorithms?...``) opens its page with the full menu, on a fresh server too.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from .state import UrlSettings, classroom_requested
+
+APP_NAME = "Optimizer Playground"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page: its menu section, script (relative to the entry file), title and icon.
+
+    The title is also the page's address (``/Algorithms``), except for the landing page,
+    which lives at ``/``.
+    """
+
+    section: str
+    script: str
+    title: str
+    icon: str
+
+
+# In menu order, the landing page first. A new page is one line here.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Explore", "app_pages/playground.py", "Playground", ":material/show_chart:"),
+    PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", ":material/functions:"),
+)
+
+
+def url_path(spec: PageSpec) -> str:
+    """The page's address below the app's root: ``""`` for the landing page."""
+    return "" if spec is PAGES[0] else spec.title
+
+
+# The browser tab's icon, served by the app itself: a Material icon as page_icon makes every
+# visitor's browser fetch it from an outside font server (the menu's icons are a bundled font).
+ICON = str(Path(__file__).with_name("icon.png"))
+
+_runs = itertools.count(1)  # next() on it is atomic: sessions run in threads of their own
+
+
+def settle_heap() -> None:
+    """At the server process's second script run: collect once, then freeze what is alive.
+
+    Streamlit collects garbage after every script run (``runner.postScriptGC``). A full
+    collection walks every object alive; with Streamlit, SymPy, Plotly and pandas loaded
+    that is about 180,000 objects and some 70 ms on the script thread, holding the GIL, so
+    the run's last messages reach the browser that much later. What the first run loaded
+    (modules, registries, compiled surfaces) lives as long as the process: frozen with
+    ``gc.freeze``, later collections skip it and take well under a millisecond. Objects made
+    afterwards are collected as usual. The price, once per process: what the first
+    session still holds is frozen too, so its reference cycles outlive that session.
+    """
+    if next(_runs) == 2:
+        gc.collect()
+        gc.freeze()
+
+
+def in_classroom() -> bool:
+    """Classroom mode (``classroom=1`` in the address): controls and menu tucked away."""
+    return classroom_requested(st.query_params)
+
+
+def leave_classroom() -> None:
+    """Button callback: drop the flag from the URL and bring the controls back."""
+    if "classroom" in st.query_params:
+        del st.query_params["classroom"]
+
+
+def frame() -> StreamlitPage:
+    """Set up what every page shares and return the page the address names (to ``.run()``)."""
+    settle_heap()
+    sections: dict[str, list[StreamlitPage]] = {}
+    for spec in PAGES:
+        sections.setdefault(spec.section, []).append(
+            st.Page(
+                spec.script,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=url_path(spec) or None,
+                default=spec is PAGES[0],
+            )
+        )
+    page = st.navigation(sections)
+    classroom = in_classroom()
+    # a classroom flag that cannot be read gets a notice, shown by the page with its others
+    UrlSettings(st.query_params, st.session_state).check_flag("classroom", "classroom mode")
+    st.set_page_config(
+        page_title=f"{page.title} · {APP_NAME}",
+        page_icon=ICON,
+        layout="wide",
+        # the menu and the controls live in the sidebar: classroom mode tucks them away
+        initial_sidebar_state="collapsed" if classroom else "expanded",
+    )
+    if classroom:
+        st.button(
+            "Leave classroom mode",
+            key="leave_classroom",
+            on_click=leave_classroom,
+            icon=":material/close_fullscreen:",
+            help="Show the controls again (the settings stay).",
+        )
+    return page
