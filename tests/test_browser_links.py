@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import optim
-from pages.ui.controls import COMPARE, GRAD_MODES, hparam_key
+from ui.controls import COMPARE, GRAD_MODES, hparam_key
 
 pytestmark = pytest.mark.browser
 LONG = 90_000  # ms

@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.elements import plotly_chart
 
-from pages.ui import guards
+from ui import guards
 
 
 def test_the_decoder_it_wraps_is_where_it_expects():

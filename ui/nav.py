@@ -34,10 +34,13 @@ class PageSpec:
     icon: str
 
 
-# In menu order, the landing page first. A new page is one line here.
+# In menu order, the landing page first. A new page is one line here. Icons are emoji:
+# the browser draws a page's icon as the tab's icon while the page loads, and a Material
+# icon there is fetched from an outside font server by every visitor (emoji are drawn
+# locally).
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("Explore", "app_pages/playground.py", "Playground", ":material/show_chart:"),
-    PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", ":material/functions:"),
+    PageSpec("Explore", "app_pages/playground.py", "Playground", "📉"),
+    PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", "🧮"),
 )
 
 

@@ -22,7 +22,7 @@ import plotly.io as pio
 
 from .layers import band_colors, surface_layers
 from .plotly_fast import fast_figure
-from .series import Series, f32, run_message, run_status, thin, valid_rows
+from .series import Series, f32, run_message, run_status, thin
 from .style import INK, TEMPLATE, default_title, fmt, fonts, header, hover, style_axes, title_layout
 
 FRAME_MS = 30  # 1x speed. Plotly steps frames on requestAnimationFrame ticks (60 Hz):
@@ -98,7 +98,7 @@ def contour_figure(
     traces.append(_point_marker(start, "start", vx, vy, f))
 
     # -- which steps are shown
-    paths = [valid_rows(s.traj) for s in series]
+    paths = [s.traj.valid() for s in series]
     last = [max(len(p) - 1, 0) for p, _ in paths]
     t_end = max(last, default=0)
     shown = t_end if upto_step is None else int(np.clip(upto_step, 0, t_end))

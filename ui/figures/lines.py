@@ -9,12 +9,12 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from .plotly_fast import fast_figure
-from .series import Series, f32, n_valid
+from .series import Series, f32
 from .style import INK, TEMPLATE, fonts, style_axes, title_layout
 
 
 def _steps_end(series: list[Series] | tuple[Series, ...]) -> int:
-    return max((max(n_valid(s.traj) - 1, 0) for s in series), default=0)
+    return max((max(s.traj.n_valid() - 1, 0) for s in series), default=0)
 
 
 # Line charts: one dash pattern per series on top of its colour, so that series with
@@ -90,7 +90,7 @@ def effective_lr_figure(
     f = fonts(classroom)
     traces: list[dict] = []
     for k, s in enumerate(series):
-        n = max(n_valid(s.traj) - 1, 0)
+        n = max(s.traj.n_valid() - 1, 0)
         elr = np.asarray(s.traj.effective_lr, dtype=np.float64)[:n]
         steps = np.arange(1, n + 1, dtype=np.float32)
         for c, axis in ((0, ""), (1, "2")):
@@ -134,7 +134,7 @@ def loss_figure(
     f = fonts(classroom)
     losses, norms = [], []
     for s in series:
-        n = n_valid(s.traj)
+        n = s.traj.n_valid()
         loss = np.asarray(s.traj.loss, dtype=np.float64)[:n]
         grad = np.asarray(s.traj.grad, dtype=np.float64)[: max(n - 1, 0)]
         losses.append(np.where(np.isfinite(loss), loss, np.nan))

@@ -33,19 +33,6 @@ def run_message(traj: Any) -> str:
     return str(np.asarray(msg).reshape(-1)[0]) if msg is not None else ""
 
 
-def n_valid(traj: Any) -> int:
-    """Leading finite rows of ``traj.params`` (the path the optimizer really took)."""
-    finite = np.isfinite(np.asarray(traj.params)).all(axis=-1)
-    bad = np.nonzero(~finite)[0]
-    return int(bad[0]) if bad.size else len(finite)
-
-
-def valid_rows(traj: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Valid path rows ``(n, 2)`` and their losses ``(n,)``."""
-    n = n_valid(traj)
-    return np.asarray(traj.params, dtype=np.float64)[:n], np.asarray(traj.loss, np.float64)[:n]
-
-
 def thin(path: np.ndarray, span: np.ndarray, budget: int, min_fraction: float) -> np.ndarray:
     """Indices of path points kept for drawing: one per arc-length bin of the view.
 

@@ -10,7 +10,7 @@ import plotly.io as pio
 
 from .layers import band_colors, contour_levels
 from .plotly_fast import fast_figure
-from .series import Series, f32, thin, valid_rows
+from .series import Series, f32, thin
 from .style import INK, TEMPLATE, default_title, fmt, fonts, header, hover, style_axes, title_layout
 
 
@@ -102,7 +102,7 @@ def surface3d_figure(
     rise = 0.0 if log_levels else 0.01 * float(np.nanmax(sz) - np.nanmin(sz) or 1.0)
     mesh = _mesh_height(sx, sy, height(sz), log_levels)
     for s in series:
-        path, loss = valid_rows(s.traj)
+        path, loss = s.traj.valid()
         inside = (path[:, 0] >= x0) & (path[:, 0] <= x1) & (path[:, 1] >= y0) & (path[:, 1] <= y1)
         keep = thin(path, np.array([x1 - x0, y1 - y0]), 600, 0.002)
         p, lo = path[keep].copy(), loss[keep]
