@@ -79,7 +79,23 @@ def test_csv_values_are_the_trajectory(runs):
             k = int(r["step"]) - 1
             assert float(r["grad_x"]) == t.grad[k, 0] and float(r["grad_y"]) == t.grad[k, 1]
             assert float(r["eff_lr_x"]) == t.effective_lr[k, 0]
+            assert float(r["eff_lr_y"]) == t.effective_lr[k, 1]
             assert float(r["lr"]) == t.lr[k]
+
+
+def test_csv_keeps_each_coordinate_and_each_steps_lr_apart():
+    # Adam on an ill-conditioned bowl: the two coordinates' effective lrs differ; a
+    # step schedule: the lr changes during the run
+    s = optim.make_surface("bowl")
+    sched = optim.make_schedule("step", step_size=10, gamma=0.5)
+    traj = optim.run(s, optim.make_optimizer("adam", lr=0.1), s.start, 40, schedule=sched)
+    rows = read_csv(export.trajectories_csv([Series("Adam", PALETTE[0], traj)]))[1:]
+    ex, ey = (np.array([float(r[c]) for r in rows]) for c in ("eff_lr_x", "eff_lr_y"))
+    assert not np.allclose(ex, ey)
+    np.testing.assert_array_equal(ey, traj.effective_lr[: len(rows), 1])
+    lrs = np.array([float(r["lr"]) for r in rows])
+    np.testing.assert_array_equal(lrs, 0.1 * sched.factors(40)[: len(rows)])
+    assert sorted(set(lrs.tolist()), reverse=True) == [0.1, 0.05, 0.025, 0.0125]
 
 
 def test_csv_of_a_diverged_run_stops_at_its_last_valid_row(runs):

@@ -419,6 +419,24 @@ def test_surface3d_has_the_surface_and_one_path_per_series(rosen):
     assert fig.layout.scene.xaxis.title.text == "x"
 
 
+def test_surface3d_paths_leave_a_gap_outside_the_window_and_stay_true_inside(bowl):
+    # the 3-D mesh covers only the window: a path point outside it has no mesh to sit
+    # on, so it is not drawn (a gap), while every point inside is the run's own
+    s, grid = bowl
+    (ser,) = make_series(s, [("sgd", {"lr": 1.2})], 100)
+    valid = ser.traj.valid()[0]
+    (x0, x1), (y0, y1) = s.bounds
+    outside = (valid[:, 0] < x0) | (valid[:, 0] > x1) | (valid[:, 1] < y0) | (valid[:, 1] > y1)
+    assert outside.any() and (~outside).any()
+    fig = figures.surface3d_figure(s, [ser], grid=grid)
+    (path,) = [t for t in fig.data if t.type == "scatter3d" and t.name == ser.label]
+    px, py = decode(path.x), decode(path.y)
+    drawn = np.isfinite(px) & np.isfinite(py)
+    assert drawn.any() and not drawn.all()
+    assert np.all((px[drawn] >= x0) & (px[drawn] <= x1) & (py[drawn] >= y0) & (py[drawn] <= y1))
+    assert np.isfinite(decode(path.z)[drawn]).all()
+
+
 # -- line charts ----------------------------------------------------------------------
 
 
