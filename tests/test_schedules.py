@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import optim
+
+GOLDEN = json.loads((Path(__file__).with_name("golden") / "torch_schedules.json").read_text())
 
 SPEC_KEYS = {"key", "label", "symbol", "default", "low", "high", "log", "help", "kind"}
 
@@ -128,3 +133,17 @@ def test_matches_torch_lr_scheduler(name, kw, make):
     steps = 60 if name == "warmup_cosine" else 120
     ours = optim.make_schedule(name, **kw).factors(steps)
     np.testing.assert_allclose(ours, torch_lrs(make, steps), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "case", GOLDEN["cases"], ids=[f"{c['name']}-{i}" for i, c in enumerate(GOLDEN["cases"])]
+)
+def test_matches_torch_golden(case):
+    # recorded from torch.optim.lr_scheduler by tests/make_golden_schedules.py: no torch needed
+    ours = optim.make_schedule(case["name"], **case["params"]).factors(case["steps"])
+    np.testing.assert_allclose(ours, case["lr"], rtol=1e-12, atol=1e-15)
+
+
+def test_every_schedule_with_parameters_has_golden_cases():
+    covered = {c["name"] for c in GOLDEN["cases"]}
+    assert covered == {n for n in optim.SCHEDULES if optim.make_schedule(n).params}
