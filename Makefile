@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test lint format bench browser clean
+.PHONY: run test lint format bench browser mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,5 +45,12 @@ bench: $(VENV)/.dev-deps browser
 	$(BIN)/python benchmarks/bench_formula.py
 	$(BIN)/python benchmarks/bench_browser.py
 
+# Mutation testing of the core's stopping rules, divergence messages, formula parser and
+# the CSV export (pyproject's [tool.mutmut]); prints the surviving mutants at the end.
+mutate: $(VENV)/.dev-deps
+	rm -rf mutants
+	-$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants

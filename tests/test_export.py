@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import optim
-from ui import export, figures
+from ui import export, export_csv, figures
 from ui.figures import PALETTE, Series
 
 
@@ -41,7 +41,7 @@ def read_csv(data: bytes) -> list[dict]:
 
 def test_csv_columns_and_one_row_per_valid_step(runs):
     _, series = runs
-    data = export.trajectories_csv(series)
+    data = export_csv.trajectories_csv(series)
     header = data.decode("utf-8").splitlines()[0].split(",")
     assert header == [
         "optimizer",
@@ -66,7 +66,7 @@ def test_csv_columns_and_one_row_per_valid_step(runs):
 
 def test_csv_values_are_the_trajectory(runs):
     _, series = runs
-    rows = read_csv(export.trajectories_csv(series))
+    rows = read_csv(export_csv.trajectories_csv(series))
     for ser in series:
         t = ser.traj
         mine = [r for r in rows if r["optimizer"] == ser.label]
@@ -89,7 +89,7 @@ def test_csv_keeps_each_coordinate_and_each_steps_lr_apart():
     s = optim.make_surface("bowl")
     sched = optim.make_schedule("step", step_size=10, gamma=0.5)
     traj = optim.run(s, optim.make_optimizer("adam", lr=0.1), s.start, 40, schedule=sched)
-    rows = read_csv(export.trajectories_csv([Series("Adam", PALETTE[0], traj)]))[1:]
+    rows = read_csv(export_csv.trajectories_csv([Series("Adam", PALETTE[0], traj)]))[1:]
     ex, ey = (np.array([float(r[c]) for r in rows]) for c in ("eff_lr_x", "eff_lr_y"))
     assert not np.allclose(ex, ey)
     np.testing.assert_array_equal(ey, traj.effective_lr[: len(rows), 1])
@@ -102,7 +102,7 @@ def test_csv_of_a_diverged_run_stops_at_its_last_valid_row(runs):
     _, series = runs
     diverged = series[1]
     assert str(diverged.traj.status) == "diverged"
-    rows = read_csv(export.trajectories_csv([diverged]))
+    rows = read_csv(export_csv.trajectories_csv([diverged]))
     assert len(rows) == int(diverged.traj.valid_length) < len(diverged.traj.params)
     assert all(r["x"] and r["y"] for r in rows)  # no empty coordinates
 

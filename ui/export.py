@@ -1,4 +1,4 @@
-"""PNG and CSV export of what the Playground shows.
+"""PNG export of what the pages show (CSV export lives in ``export_csv``).
 
 PNG goes through kaleido 1.x, which drives a headless Chromium (via choreographer).
 Starting that browser takes seconds, so one renderer stays alive for the whole
@@ -14,16 +14,12 @@ import asyncio
 import atexit
 import contextlib
 import copy
-import csv
 import glob
-import io
 import os
 import shutil
 import threading
-from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 
 from .figures import relayout_header
@@ -38,20 +34,6 @@ _PLAYWRIGHT_GLOBS = (
 )
 _START_TIMEOUT_S = 60.0
 _RENDER_TIMEOUT_S = 90.0
-
-CSV_COLUMNS = (
-    "optimizer",
-    "step",
-    "x",
-    "y",
-    "loss",
-    "grad_x",
-    "grad_y",
-    "eff_lr_x",
-    "eff_lr_y",
-    "lr",
-    "status",
-)
 
 
 class ExportUnavailable(RuntimeError):
@@ -264,48 +246,3 @@ def _center_contour(spec: dict, margin: dict, height: int, width: int = 1600) ->
 
 
 # -- CSV ---------------------------------------------------------------------------------
-
-
-def _row_value(v: float) -> str:
-    return repr(float(v)) if np.isfinite(v) else ""
-
-
-def trajectories_csv(series: Iterable[Any]) -> bytes:
-    """Every shown trajectory as CSV, one row per valid step (UTF-8, header first).
-
-    Columns: ``optimizer, step, x, y, loss, grad_x, grad_y, eff_lr_x, eff_lr_y, lr,
-    status``. Row ``step`` holds the parameters after that step; the gradient,
-    effective learning rate and learning rate are those of the step that led there
-    (empty on step 0). ``status`` is the run's outcome (``max_steps``,
-    ``converged`` or ``diverged``), repeated on each of its rows.
-    """
-    buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\n")
-    out.writerow(CSV_COLUMNS)
-    for s in series:
-        traj = s.traj
-        params = np.asarray(traj.params, dtype=np.float64)
-        n = traj.n_valid()
-        loss = np.asarray(traj.loss, dtype=np.float64)
-        grad = np.asarray(traj.grad, dtype=np.float64)
-        elr = np.asarray(traj.effective_lr, dtype=np.float64)
-        lr = np.asarray(traj.lr, dtype=np.float64)
-        status = str(np.asarray(traj.status).reshape(-1)[0])
-        for t in range(n):
-            if t == 0:
-                per_step = ["", "", "", "", ""]
-            else:
-                g, e = grad[t - 1], elr[t - 1]
-                per_step = [_row_value(v) for v in (g[0], g[1], e[0], e[1], lr[t - 1])]
-            out.writerow(
-                [
-                    s.label,
-                    t,
-                    _row_value(params[t, 0]),
-                    _row_value(params[t, 1]),
-                    _row_value(loss[t]),
-                    *per_step,
-                    status,
-                ]
-            )
-    return buf.getvalue().encode("utf-8")

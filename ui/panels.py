@@ -8,7 +8,7 @@ import streamlit as st
 
 import optim
 
-from . import algorithms, export
+from . import algorithms, export, export_csv
 from .controls import COMPARE, GRAD_MODES, RunSettings
 from .runs import View, chart, results
 from .state import UrlSettings, fmt_number
@@ -62,7 +62,7 @@ def export_panel(view: View, series: list) -> None:
     with st.expander("Export", icon=":material/download:"):
         st.download_button(
             "Trajectories (CSV)",
-            data=lambda: export.trajectories_csv(series),
+            data=lambda: export_csv.trajectories_csv(series),
             file_name="trajectories.csv",
             mime="text/csv",
             key="dl_csv",
