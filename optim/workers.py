@@ -256,6 +256,11 @@ class WorkerPool:
         with self._cond:
             self._alive.discard(worker)
 
+    def idle(self) -> int:
+        """How many workers are waiting for a call."""
+        with self._cond:
+            return len(self._idle)
+
     def pids(self) -> list[int]:
         """Process ids of the live workers (for tests and diagnostics)."""
         with self._cond:

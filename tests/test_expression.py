@@ -375,32 +375,32 @@ def _children() -> dict[int, str]:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_a_slow_formula_neither_stalls_other_threads_nor_leaves_a_process_behind(workers):
-    def spin(seconds: float) -> int:
-        n, end = 0, time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            n += 1
-        return n
-
+    # Other sessions are threads of the same server process: they stall if the analysis
+    # runs in this process (SymPy holds the GIL). Measured as CPU time, which a loaded
+    # machine does not distort: the caller waits about the limit in wall time, while this
+    # process spends almost no CPU on it (in-process SymPy would spend the whole second).
     assert optim.expression._pool.wait_ready(every=True)  # none still booting after a kill
-    baseline = spin(0.5) / 0.5
     before = set(optim.expression._pool.pids())
     result: dict[str, object] = {}
 
     def submit() -> None:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         try:
             optim.surface_from_expression(SLOW + " + y/7")  # not cached by any other test
         except ValueError as err:
             result["error"] = str(err)
         result["seconds"] = time.perf_counter() - t0
+        result["cpu"] = time.thread_time() - cpu0
 
+    cpu0 = time.process_time()
     thread = threading.Thread(target=submit)
     thread.start()
-    during = spin(0.9) / 0.9
-    thread.join(10)
+    thread.join(30)
+    process_cpu = time.process_time() - cpu0
     assert "takes too long to analyse" in result["error"]
-    assert result["seconds"] < optim.expression.LIMIT_S + 1.0
-    assert during > 0.5 * baseline, (during, baseline)  # in-process SymPy: near 0
+    assert optim.expression.LIMIT_S <= result["seconds"] < optim.expression.LIMIT_S + 2.0
+    assert result["cpu"] < 0.25 * result["seconds"], result
+    assert process_cpu < 0.2 * result["seconds"], (process_cpu, result)
     # the worker that ran over was killed and reaped; its replacement is a new process
     killed = before - set(optim.expression._pool.pids())
     assert len(killed) == 1
@@ -417,19 +417,22 @@ def test_a_worker_over_its_limit_is_killed_and_a_full_pool_says_busy():
         t0 = time.perf_counter()
         with pytest.raises(TimedOut):
             pool.call(30, 0.3)
-        assert time.perf_counter() - t0 < 1.5
+        assert time.perf_counter() - t0 < 3.0  # the limit, plus room for a loaded machine
         assert first not in pool.pids()
         with contextlib.suppress(ChildProcessError):
             assert os.waitpid(first, os.WNOHANG) == (0, 0)  # reaped already, or not our child
-        assert pool.wait_ready()
+        assert pool.wait_ready(every=True)  # the replacement has booted
         # the only worker is sleeping: another caller hears "busy" within its limit
-        sleeper = threading.Thread(target=pool.call, args=(1.0, 5.0))
+        sleeper = threading.Thread(target=pool.call, args=(1.0, 30.0))
         sleeper.start()
-        time.sleep(0.1)  # let the sleeper take the worker
+        deadline = time.monotonic() + 30
+        while pool.idle() and time.monotonic() < deadline:  # until the sleeper has the worker
+            time.sleep(0.01)
+        assert not pool.idle()
         t0 = time.perf_counter()
         with pytest.raises(Busy):
             pool.call(0, 0.3)
-        assert time.perf_counter() - t0 < 1.0
+        assert time.perf_counter() - t0 < 3.0  # the limit, plus room for a loaded machine
         sleeper.join()
         assert pool.call(0.01, 1.0) is None  # the worker is free again
     finally:
