@@ -694,6 +694,9 @@ def _camel() -> Surface:
 
 
 _NOISE_HELP = "Standard deviation of Gaussian noise added to the targets (fixed seed)."
+_LABEL_NOISE = Param(
+    "label_noise", 0.0, _NOISE_HELP, symbol=r"\sigma", low=0.0, high=2.0, label="label noise"
+)
 
 SURFACES: Registry[SurfaceSpec] = Registry(
     "surface",
@@ -702,17 +705,7 @@ SURFACES: Registry[SurfaceSpec] = Registry(
             "linear",
             "Linear regression (MSE)",
             _linear,
-            (
-                Param(
-                    "label_noise",
-                    0.0,
-                    _NOISE_HELP,
-                    symbol=r"\sigma",
-                    low=0.0,
-                    high=2.0,
-                    label="label noise",
-                ),
-            ),
+            (_LABEL_NOISE,),
             "Fit y = a x + b to 100 points of y = 2x + 3 on [-1, 1]: the loss of the "
             "weights (a, b). Minibatches give stochastic gradients.",
         ),
@@ -720,17 +713,7 @@ SURFACES: Registry[SurfaceSpec] = Registry(
             "quadratic",
             "Quadratic fit (MSE)",
             _quadratic,
-            (
-                Param(
-                    "label_noise",
-                    0.0,
-                    _NOISE_HELP,
-                    symbol=r"\sigma",
-                    low=0.0,
-                    high=2.0,
-                    label="label noise",
-                ),
-            ),
+            (_LABEL_NOISE,),
             "Fit y = a x^2 + b x to y = 0.5x^2 - 2x + 0.5 on [-3, 7): the two features "
             "have very different scales, so the valley is long and narrow.",
         ),
