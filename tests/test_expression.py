@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -440,3 +441,34 @@ def test_a_worker_over_its_limit_is_killed_and_a_full_pool_says_busy():
         pool.close()
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists()
+
+
+# -- the same analysis in this process ----------------------------------------------------
+# The worker runs optim.expression.analyse_or_explain; here it runs in the test's own
+# process, so that a coverage-based tool (make mutate) sees which tests check it.
+@pytest.fixture
+def in_process(monkeypatch):
+    class Here:
+        def wait_ready(self, *args, **kwargs) -> bool:
+            return True
+
+        def call(self, text, timeout):
+            return optim.expression.analyse_or_explain(text)
+
+    monkeypatch.setattr(optim.expression, "_pool", Here())
+    monkeypatch.setattr(optim.expression, "_answers", OrderedDict())
+
+
+@pytest.mark.parametrize("text,reference", VALID, ids=[t for t, _ in VALID])
+def test_in_process_analysis_matches_numpy(in_process, text, reference):
+    test_valid_formulas_match_numpy(text, reference)
+
+
+@pytest.mark.parametrize("text,message", REJECT, ids=[t[:30] for t, _ in REJECT])
+def test_in_process_rejections_say_what_and_where(in_process, text, message):
+    test_rejections_say_what_and_where(text, message)
+
+
+def test_in_process_minimum_and_shapes(in_process):
+    test_minimum_is_estimated_on_the_window()
+    test_constant_derivatives_keep_their_shape()
