@@ -40,6 +40,7 @@ from typing import Any
 _HEADER = struct.Struct("!Q")  # the length of the pickle that follows
 NICE = 10  # workers yield the CPU to the server's own threads
 CPU_BACKSTOP_S = 5  # per call, in CPU seconds: only matters when nobody is left to kill it
+PARENT_CHECK_S = 1.0  # how often an idle worker checks that its server still exists
 BOOT_S = 60.0  # a worker's start-up and warm-up call (a first SymPy import is slow)
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the optim package
 
@@ -64,6 +65,7 @@ class WorkerDied(Exception):
 # -- the worker process --------------------------------------------------------------------------
 def _serve(target: str) -> None:
     """A worker's main loop: read an argument, call ``target`` on it, write back the reply."""
+    server = os.getppid()
     module, name = target.split(":")
     fn: Callable[[Any], Any] = getattr(importlib.import_module(module), name)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server; we follow stdin
@@ -76,6 +78,8 @@ def _serve(target: str) -> None:
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
+        if not _await_request(0, server):
+            return
         arg = _read(requests)
         if arg is _EOF:
             return
@@ -86,6 +90,21 @@ def _serve(target: str) -> None:
             reply = pickle.dumps(("error", f"{type(err).__name__}: {err}"))
         replies.write(_HEADER.pack(len(reply)) + reply)
         replies.flush()
+
+
+def _await_request(fd: int, server: int) -> bool:
+    """Wait for the next request; ``False`` once the server process has gone.
+
+    A closed pipe ends the wait too (the read that follows sees the end), but a pipe can
+    outlive its server: a process forked from the server holds a copy of its end. So the
+    worker also checks, every PARENT_CHECK_S, that its parent is still the server.
+    """
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while not poller.poll(PARENT_CHECK_S * 1000):
+        if os.getppid() != server:
+            return False
+    return True
 
 
 def _limit_cpu() -> None:
@@ -181,6 +200,22 @@ class WorkerPool:
         self._last_failure = -1e9
         self._closed = False
         atexit.register(self.close)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        """In a process forked from this one: the workers are the parent's, not ours.
+
+        Close our copies of their pipes (so that they still see the end when the parent
+        goes) and start afresh; a pool used in the child boots workers of its own.
+        """
+        for worker in self._alive:
+            for stream in (worker.proc.stdin, worker.proc.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
+        self._cond = threading.Condition()
+        self._idle, self._alive, self._booting = [], set(), 0
+        self._ready_once = False
 
     def start(self) -> None:
         """Top the pool up to ``size`` workers; they boot in the background."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -472,3 +474,69 @@ def test_in_process_rejections_say_what_and_where(in_process, text, message):
 def test_in_process_minimum_and_shapes(in_process):
     test_minimum_is_estimated_on_the_window()
     test_constant_derivatives_keep_their_shape()
+
+
+SERVER_THAT_DIES = """
+import os, subprocess
+from optim.workers import WorkerPool
+pool = WorkerPool("time:sleep", 2, 0)
+assert pool.wait_ready(every=True)
+print(" ".join(map(str, pool.pids())), flush=True)
+# another process lives on holding copies of the server's ends of the workers' pipes
+ends = [w.proc.stdin.fileno() for w in pool._alive]
+holder = subprocess.Popen(
+    ["sleep", "600"], pass_fds=ends, start_new_session=True,
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+print(holder.pid, flush=True)
+os._exit(0)  # the server dies without any clean-up (no atexit)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_workers_exit_when_their_server_dies_even_if_a_fork_holds_the_pipes():
+    proc = subprocess.run(  # stderr not captured: a surviving worker would hold it open
+        [sys.executable, "-c", SERVER_THAT_DIES],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    workers, holder = proc.stdout.split("\n")[:2]
+    pids = [int(p) for p in workers.split()]
+    assert len(pids) == 2, proc.stdout
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pids):
+            time.sleep(0.1)
+        alive = [p for p in pids if Path(f"/proc/{p}").exists()]
+    finally:
+        os.kill(int(holder), 9)
+    for p in alive:
+        os.kill(p, 9)
+    assert not alive, "workers outlived their server"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_boots_workers_of_its_own():
+    pool = WorkerPool("time:sleep", 1, 0)
+    try:
+        assert pool.wait_ready(every=True)
+        parents = set(pool.pids())
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child reports its pool's workers, then leaves at once
+            ok = pool.call(0, 30.0) is None
+            os.write(write, (" ".join(map(str, pool.pids())) + f" {int(ok)}").encode())
+            pool.close()
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as f:
+            *theirs, ok = f.read().split()
+        os.waitpid(child, 0)
+        assert ok == "1" and theirs and not parents & {int(p) for p in theirs}
+        assert pool.call(0, 5.0) is None  # the parent's own worker still serves it
+        assert set(pool.pids()) == parents
+    finally:
+        pool.close()

@@ -28,8 +28,9 @@ from .figures import PALETTE, Series, surface_grid
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
 
-# the formula workers boot in the background while the first page loads
-optim.expression.start_workers()
+# The formula workers boot when the first formula is typed (a second or two, once per
+# server), not at import: every process that imports the app (tests, tools) would otherwise
+# start two SymPy processes it may never use.
 
 
 @lru_cache(maxsize=32)
