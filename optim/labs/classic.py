@@ -91,21 +91,6 @@ def _goh(kappa: float) -> LabResult:
     return LabResult(measured, expected, tol, (chart,), {"gd": gd.params, "momentum": hb.params})
 
 
-def _goh_playground(kappa: float) -> dict:
-    return {
-        "formula": f"0.5*(x**2 + {kappa:g}*y**2)",
-        "start": (1.0, 1.0),
-        "steps": 2000,
-        "runs": {
-            "sgd": {"lr": 2 / (1 + kappa)},
-            "momentum": {
-                "lr": (2 / (1 + math.sqrt(kappa))) ** 2,
-                "momentum": ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2,
-            },
-        },
-    }
-
-
 GOH = Lab(
     id="goh_momentum",
     title="Momentum turns κ into √κ",
@@ -142,7 +127,6 @@ GOH = Lab(
             label="condition number",
         ),
     ),
-    playground=_goh_playground,
 )
 
 
@@ -741,7 +725,16 @@ LION_LAB = Lab(
         "late_distance": "largest distance to the minimum over the last 50 steps",
     },
     knobs=(
-        Param("lr", 0.1, "Lion's learning rate.", symbol=r"\gamma", low=0.01, high=0.5, label="lr"),
+        Param(
+            "lr",
+            0.1,
+            "Lion's learning rate (the Playground's own steps: 1-2-5).",
+            symbol=r"\gamma",
+            low=0.01,
+            high=0.5,
+            log=True,
+            label="lr",
+        ),
     ),
     playground=_lion_playground,
 )

@@ -1,0 +1,73 @@
+"""A lab's chart: the lines a :class:`optim.labs.Chart` holds, in the shared look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .series import PALETTE
+from .style import INK, TEMPLATE, fonts, header, style_axes, title_layout
+
+HEIGHT = 420
+
+
+def _axis(title: str, log: bool, values: list[np.ndarray]) -> dict[str, Any]:
+    axis: dict[str, Any] = dict(title=dict(text=title), ticks="outside", zeroline=False)
+    if log:
+        # powers of ten (10⁻⁴), not SI prefixes, which read as units to a student
+        axis.update(type="log", exponentformat="power")
+        v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size and np.log10(v.max() / v.min()) > 1:
+            axis["dtick"] = 1
+    return axis
+
+
+def lab_figure(chart: Any, classroom: bool = False) -> go.Figure:
+    """One line per series (dashed ones are references); log axes where the chart asks.
+
+    Values that cannot be drawn (non-finite, or not positive on a log axis) are gaps.
+    """
+    f = fonts(classroom)
+    traces = []
+    solid = 0
+    for s in chart.series:
+        x = np.asarray(s.x, dtype=np.float64)
+        y = np.asarray(s.y, dtype=np.float64)
+        bad = ~np.isfinite(y) | (chart.log_y and (y <= 0)) | ~np.isfinite(x)
+        y = np.where(bad, np.nan, y)
+        color = INK if s.dash else PALETTE[solid % len(PALETTE)]
+        solid += not s.dash
+        traces.append(
+            dict(
+                type="scatter",
+                x=x,
+                y=y,
+                name=s.label,
+                mode="lines+markers" if s.markers else "lines",
+                line=dict(
+                    color=color,
+                    width=f["faint"] if s.dash else f["line"],
+                    dash="dash" if s.dash else "solid",
+                ),
+                marker=dict(size=f["base"] // 2 + 2),
+                hovertemplate=f"<b>{s.label}</b><br>%{{x:.4g}}, %{{y:.4g}}<extra></extra>",
+            )
+        )
+    xs = [np.asarray(s.x, dtype=np.float64) for s in chart.series]
+    ys = [np.asarray(s.y, dtype=np.float64) for s in chart.series]
+    layout: dict[str, Any] = dict(
+        template=pio.templates[TEMPLATE],
+        title=title_layout(chart.title, "", f["title"]),
+        font=dict(size=f["base"], color=INK),
+        xaxis=_axis(chart.x_label, chart.log_x, xs),
+        yaxis=_axis(chart.y_label, chart.log_y, ys),
+        margin=dict(l=10, r=10, b=10),
+        hovermode="closest",
+    )
+    header(layout, chart.title, "", [s.label for s in chart.series], f, HEIGHT + 80 * classroom)
+    style_axes(layout, f)
+    return go.Figure(data=traces, layout=layout)
