@@ -21,16 +21,12 @@ lab_id = st.sidebar.selectbox(
 )
 lab = LABS[lab_id]
 url.record("lab", None if lab_id == choices[0] else lab_id)
-if lab.knobs:
-    st.sidebar.subheader("Knobs")
-knobs = labs.knob_controls(url, lab)
-
 for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 
 st.header(lab.title)
 st.caption(f"Source: {lab.source}")
-labs.show_lab(lab, knobs, classroom)
+knobs = labs.show_lab(lab, url, classroom)
 
 setup = lab.setup_link(**dict(knobs))
 if setup is not None:

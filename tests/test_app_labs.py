@@ -163,7 +163,7 @@ def test_lab_figure_draws_references_dashed_and_gaps_on_log_axes():
         "y",
         (
             Series("run", np.arange(3.0), np.array([1.0, 0.0, np.nan])),
-            Series("ref", np.arange(3.0), np.ones(3), dash=True),
+            Series("ref", np.arange(3.0), np.ones(3), reference=True, color_of="run"),
         ),
         log_y=True,
     )
@@ -171,4 +171,5 @@ def test_lab_figure_draws_references_dashed_and_gaps_on_log_axes():
     run, ref = fig.data
     assert fig.layout.yaxis.type == "log"
     assert ref.line.dash == "dash" and run.line.dash == "solid"
+    assert ref.line.color == run.line.color and ref.line.width < run.line.width
     assert np.isnan(run.y[1]) and np.isnan(run.y[2]) and run.y[0] == 1.0

@@ -124,18 +124,21 @@ def lab_address(lab_id: str) -> str:
     return f"/Labs?{urlencode({'lab': lab_id})}"
 
 
-def show_lab(lab: Lab, knobs: tuple, classroom: bool) -> None:
-    """Question, setup, chart, expected vs measured and the ✓/✗ line of one lab."""
+def show_lab(lab: Lab, url: UrlSettings, classroom: bool) -> tuple[tuple[str, Any], ...]:
+    """Question, the rules (a mistake), setup, knobs, charts, expected vs measured and the
+    ✓/✗ line of one lab; returns the knob values."""
     st.markdown(f"**Question.** {lab.question}")
     if lab.mistake:
         m = lab.mistake
         st.markdown(f"**Where.** {m.post}, {m.where}.")
-        left, right = st.columns(2)
-        left.markdown("**The post's rule** ✗")
-        left.latex(m.wrong)
-        right.markdown("**The correct rule** ✓")
-        right.latex(m.right)
+        st.markdown("**The post's rule** ✗")
+        st.latex(m.wrong)
+        st.markdown("**The correct rule** ✓")
+        st.latex(m.right)
     st.markdown(f"**Setup.** {lab.setup}")
+    knobs = knob_controls(url, lab)
+    for note in url.pop_notices():  # a knob's value from the link, corrected
+        st.warning(note, icon=":material/link:")
     result = lab_result(lab.id, knobs)
     for k, fig in enumerate(figures(lab.id, knobs, classroom)):
         st.plotly_chart(fig, key=f"lab_chart_{k}", width="stretch", theme=None)
@@ -143,3 +146,4 @@ def show_lab(lab: Lab, knobs: tuple, classroom: bool) -> None:
     st.dataframe(result_rows(lab, result), hide_index=True, key="lab_table")
     ok, text = verdict(result)
     (st.success if ok else st.error)(text)
+    return knobs

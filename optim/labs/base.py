@@ -56,14 +56,19 @@ AT_MOST = Tol(bound="at most")
 
 @dataclass(frozen=True)
 class Series:
-    """One line of a chart: ``x`` and ``y`` of the same length; ``dash`` draws it dashed
-    (a reference, an expectation)."""
+    """One line of a chart: ``x`` and ``y`` of the same length.
+
+    ``reference``: an expectation or a landmark, drawn thin and dashed, in the colour of
+    the series labelled ``color_of`` (or in ink); ``dash`` dashes a series of its own
+    (one that would hide under another)."""
 
     label: str
     x: np.ndarray
     y: np.ndarray
     dash: bool = False
     markers: bool = False
+    reference: bool = False
+    color_of: str = ""
 
 
 @dataclass(frozen=True)

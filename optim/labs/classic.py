@@ -78,12 +78,19 @@ def _goh(kappa: float) -> LabResult:
         (
             Series("gradient descent", t, err_gd),
             Series("heavy-ball momentum", t[: hit_mom + 30], err_mom[: hit_mom + 30]),
-            Series("rate (κ−1)/(κ+1) per step", t, rate_gd**t, dash=True),
+            Series(
+                "rate (κ−1)/(κ+1) per step",
+                t,
+                rate_gd**t,
+                reference=True,
+                color_of="gradient descent",
+            ),
             Series(
                 "rate (√κ−1)/(√κ+1) per step",
                 t[: hit_mom + 30],
                 rate_mom ** t[: hit_mom + 30],
-                dash=True,
+                reference=True,
+                color_of="heavy-ball momentum",
             ),
         ),
         log_y=True,
@@ -184,7 +191,7 @@ def _amsgrad(C: float) -> LabResult:
                 (
                     Series("Adam", t, a.params[keep, 0]),
                     Series("AMSGrad", t, b.params[keep, 0]),
-                    Series("optimum x = −1", t, np.full(t.shape, -1.0), dash=True),
+                    Series("optimum x = −1", t, np.full(t.shape, -1.0), reference=True),
                 ),
                 log_x=True,
             )
@@ -516,7 +523,7 @@ def _radam(beta2: float) -> LabResult:
             "step t",
             "r_t",
             (
-                Series("r_t (paper's formula)", t[shown], r_t[shown], dash=True),
+                Series("r_t (paper's formula)", t[shown], r_t[shown], reference=True),
                 Series("RAdam step / Adam step", t[shown], ratio[shown]),
             ),
             log_x=True,
@@ -531,7 +538,7 @@ def _radam(beta2: float) -> LabResult:
                     "its value at t = 1000 · (r_1000 / r_t)²",
                     t[shown],
                     var[999] * (r_t[999] / r_t[shown]) ** 2,
-                    dash=True,
+                    reference=True,
                 ),
             ),
             log_x=True,
@@ -620,7 +627,7 @@ def _bias(beta1: float, lr: float) -> LabResult:
         (
             Series("with bias correction", t, paths["with"][:31, mid, 0]),
             Series("without", t, paths["without"][:31, mid, 0]),
-            Series("global minimum", t, np.full(31, problem.minima[0][0]), dash=True),
+            Series("global minimum", t, np.full(31, problem.minima[0][0]), reference=True),
         ),
     )
     return LabResult(measured, expected, tol, (chart,), {"starts": starts} | paths)
@@ -687,7 +694,7 @@ def _lion(lr: float) -> LabResult:
             "distance",
             (
                 Series("Lion", t, dist),
-                Series("lr", t, np.full(t.shape, lr), dash=True),
+                Series("lr", t, np.full(t.shape, lr), reference=True),
             ),
             log_y=True,
         ),
@@ -795,13 +802,14 @@ def _lr_range(condition: float) -> LabResult:
                 "2/λ_max",
                 np.array([2 / lam_max] * 2),
                 np.array([np.nanmin(loss), np.nanmax(loss[ok])]),
-                dash=True,
+                reference=True,
             ),
             Series(
                 "suggested (min-loss lr / 10)",
                 np.array([lrs[best] / 10] * 2),
                 np.array([np.nanmin(loss), np.nanmax(loss[ok])]),
-                dash=True,
+                reference=True,
+                color_of="loss",
             ),
         ),
         log_x=True,

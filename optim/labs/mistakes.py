@@ -94,7 +94,7 @@ def _adam_first_moment() -> LabResult:
         (
             Series("the post's rule", t, wrong[:, 0]),
             Series("Adam (torch)", t, right[:, 0]),
-            Series("target a = 2", t, np.full(t.shape, best[0]), dash=True),
+            Series("target a = 2", t, np.full(t.shape, best[0]), reference=True),
         ),
     )
     return LabResult(measured, expected, tol, (chart,), {"wrong": wrong, "right": right})
@@ -384,7 +384,7 @@ def _adaptive_pair(kind: str) -> LabResult:
             (
                 Series("the post's rule", t, wrong[:, 1]),
                 Series(f"torch's {label}", t, right.params[:, 1]),
-                Series("target", t, np.full(t.shape, s.minima[0][1]), dash=True),
+                Series("target", t, np.full(t.shape, s.minima[0][1]), reference=True),
             ),
         ),
         Chart(
@@ -541,12 +541,18 @@ TF2_ADAM = Lab(
         post=TF2_POST,
         where="section “Adam”: the function adam (its four bias-correction lines) and the "
         "training loop's initial ma, mb",
-        wrong=r"m_0 = 0.9,\quad m_t \leftarrow \frac{\beta_1 m_{t-1} + (1-\beta_1)g_t}{1-\beta_1^t},"
-        r"\quad v_t \leftarrow \frac{\beta_2 v_{t-1} + (1-\beta_2)g_t^2}{1-\beta_2^t},\quad "
-        r"\theta \leftarrow \theta - \frac{\eta\, m_t}{\sqrt{v_t + \epsilon}}",
-        right=r"m_0 = 0,\quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)g_t,\quad "
-        r"\hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},\quad "
-        r"\theta \leftarrow \theta - \frac{\eta\,\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
+        wrong=r"""\begin{aligned}
+m_0 &= 0.9 \\
+m_t &\leftarrow \big(\beta_1 m_{t-1} + (1-\beta_1)g_t\big) / (1-\beta_1^t) \\
+v_t &\leftarrow \big(\beta_2 v_{t-1} + (1-\beta_2)g_t^2\big) / (1-\beta_2^t) \\
+\theta_t &\leftarrow \theta_{t-1} - \eta\, m_t / \sqrt{v_t + \epsilon}
+\end{aligned}""",
+        right=r"""\begin{aligned}
+m_0 &= 0, \quad m_t \leftarrow \beta_1 m_{t-1} + (1-\beta_1)g_t,
+\quad v_t \leftarrow \beta_2 v_{t-1} + (1-\beta_2)g_t^2 \\
+\hat m_t &= m_t / (1-\beta_1^t), \quad \hat v_t = v_t / (1-\beta_2^t) \\
+\theta_t &\leftarrow \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+\end{aligned}""",
         consequence="the second moment explodes and Adam stops moving after a few steps.",
     ),
     playground=_tf2_playground("adam", {"lr": TF2["lr"]}, 1000),
@@ -599,7 +605,7 @@ def _eps_inside() -> LabResult:
                 "either, loss unscaled",
                 t,
                 np.linalg.norm(paths[False, 1.0] - s.start, axis=-1),
-                dash=True,
+                reference=True,
             ),
         ),
     )
@@ -680,13 +686,14 @@ def _patience() -> LabResult:
                 "post's stop",
                 np.array([post_stop] * 2, float),
                 np.array([full.loss[keep].min(), full.loss[0]]),
-                dash=True,
+                reference=True,
+                color_of="loss",
             ),
             Series(
                 "3 in a row",
                 np.array([right_stop] * 2, float),
                 np.array([full.loss[keep].min(), full.loss[0]]),
-                dash=True,
+                reference=True,
             ),
         ),
         log_y=True,
@@ -771,7 +778,14 @@ def _race() -> LabResult:
         "loss",
         tuple(Series(f"{n}, own start", seeds, post[i], markers=True) for i, n in enumerate(names))
         + tuple(
-            Series(f"{n}, shared start", seeds, fair[i], dash=True) for i, n in enumerate(names)
+            Series(
+                f"{n}, shared start",
+                seeds,
+                fair[i],
+                reference=True,
+                color_of=f"{n}, own start",
+            )
+            for i, n in enumerate(names)
         ),
         log_y=True,
     )

@@ -32,15 +32,19 @@ def lab_figure(chart: Any, classroom: bool = False) -> go.Figure:
     Values that cannot be drawn (non-finite, or not positive on a log axis) are gaps.
     """
     f = fonts(classroom)
+    # the lab's own lines take the palette in order; references borrow the colour of the
+    # line they belong to (or ink), thin and dashed
+    colors: dict[str, str] = {}
+    for s in chart.series:
+        if not s.reference:
+            colors[s.label] = PALETTE[len(colors) % len(PALETTE)]
     traces = []
-    solid = 0
     for s in chart.series:
         x = np.asarray(s.x, dtype=np.float64)
         y = np.asarray(s.y, dtype=np.float64)
         bad = ~np.isfinite(y) | (chart.log_y and (y <= 0)) | ~np.isfinite(x)
         y = np.where(bad, np.nan, y)
-        color = INK if s.dash else PALETTE[solid % len(PALETTE)]
-        solid += not s.dash
+        color = colors.get(s.color_of, INK) if s.reference else colors[s.label]
         traces.append(
             dict(
                 type="scatter",
@@ -50,8 +54,8 @@ def lab_figure(chart: Any, classroom: bool = False) -> go.Figure:
                 mode="lines+markers" if s.markers else "lines",
                 line=dict(
                     color=color,
-                    width=f["faint"] if s.dash else f["line"],
-                    dash="dash" if s.dash else "solid",
+                    width=f["faint"] if s.reference else f["line"],
+                    dash="dash" if s.reference or s.dash else "solid",
                 ),
                 marker=dict(size=f["base"] // 2 + 2),
                 hovertemplate=f"<b>{s.label}</b><br>%{{x:.4g}}, %{{y:.4g}}<extra></extra>",
