@@ -41,3 +41,5 @@ if related:
     st.markdown(
         f"Race the optimizers yourself, from one shared start: [{lab.related_page}]({related})."
     )
+if lab.mistake:
+    labs.show_slips()

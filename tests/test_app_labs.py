@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import optim
-from optim.labs import LABS, Chart, Series
+from optim.labs import LABS, SLIPS, Chart, Series
 from ui import labs
 from ui.figures.lab import lab_figure
 
@@ -173,3 +173,25 @@ def test_lab_figure_draws_references_dashed_and_gaps_on_log_axes():
     assert ref.line.dash == "dash" and run.line.dash == "solid"
     assert ref.line.color == run.line.color and ref.line.width < run.line.width
     assert np.isnan(run.y[1]) and np.isnan(run.y[2]) and run.y[0] == 1.0
+
+
+def test_lab_figure_markers_only_and_few_ticks_over_many_decades():
+    chart = Chart(
+        "t",
+        "x",
+        "y",
+        (Series("pts", np.arange(3.0), np.array([1e-30, 1.0, 1e3]), lines=False),),
+        log_y=True,
+    )
+    fig = lab_figure(chart)
+    assert fig.data[0].mode == "markers"
+    assert fig.layout.yaxis.dtick >= 4  # 33 decades: about 8 ticks, not 33
+
+
+def test_the_posts_slips_are_listed_beside_every_mistake():
+    at = open_lab("post_tf2_adam")
+    text = "\n".join(m.value for m in at.markdown)
+    for slip in SLIPS:
+        assert f"✗ ${slip.wrong}$" in text and f"✓ ${slip.right}$" in text
+    at = open_lab("goh_momentum")
+    assert not at.expander

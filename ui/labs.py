@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 import optim
-from optim.labs import LABS, Lab, LabResult
+from optim.labs import LABS, SLIPS, Lab, LabResult
 
 from . import nav
 from .controls import hparam_key, spec_widget
@@ -83,7 +83,8 @@ def verdict(result: LabResult) -> tuple[bool, str]:
     n = len(checks)
     tols = "; ".join(f"{k} {result.tolerances[k].text()}" for k in checks)
     if result.passed:
-        return True, f"✓ Reproduced: all {n} checks hold (tolerances: {tols})."
+        holds = "the check holds" if n == 1 else f"all {n} checks hold"
+        return True, f"✓ Reproduced: {holds} (tolerances: {tols})."
     bad = ", ".join(k for k, ok in checks.items() if not ok)
     return False, f"✗ Not reproduced: {bad} outside its tolerance (tolerances: {tols})."
 
@@ -147,3 +148,13 @@ def show_lab(lab: Lab, url: UrlSettings, classroom: bool) -> tuple[tuple[str, An
     ok, text = verdict(result)
     (st.success if ok else st.error)(text)
     return knobs
+
+
+def show_slips() -> None:
+    """The posts' slips of text, each the post's statement beside the correct one."""
+    with st.expander("More slips in the posts (statements, nothing to run)"):
+        for slip in SLIPS:
+            st.markdown(
+                f"**{slip.post}**, {slip.where}: {slip.consequence}\n\n"
+                f"✗ ${slip.wrong}$\n\n✓ ${slip.right}$"
+            )

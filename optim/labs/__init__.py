@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .base import EXACT, Chart, Lab, LabResult, Mistake, Series, Tol
 from .classic import CLASSIC_LABS
-from .mistakes import MISTAKE_LABS
+from .mistakes import MISTAKE_LABS, SLIPS
 
 LABS: dict[str, Lab] = {lab.id: lab for lab in (*CLASSIC_LABS, *MISTAKE_LABS)}
 
-__all__ = ["EXACT", "LABS", "Chart", "Lab", "LabResult", "Mistake", "Series", "Tol"]
+__all__ = ["EXACT", "LABS", "SLIPS", "Chart", "Lab", "LabResult", "Mistake", "Series", "Tol"]

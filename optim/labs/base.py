@@ -66,7 +66,8 @@ class Series:
     x: np.ndarray
     y: np.ndarray
     dash: bool = False
-    markers: bool = False
+    markers: bool = False  # a marker at every point; ``lines=False``: markers only
+    lines: bool = True
     reference: bool = False
     color_of: str = ""
 

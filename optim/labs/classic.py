@@ -299,6 +299,7 @@ def _wilson(p: float) -> LabResult:
                 np.array([1.0, 2.0, 3.0]),
                 w[:3],
                 markers=True,
+                lines=False,
             )
             for k, w in weights.items()
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,8 @@ def _axis(title: str, log: bool, values: list[np.ndarray]) -> dict[str, Any]:
         v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
         v = v[np.isfinite(v) & (v > 0)]
         if v.size and np.log10(v.max() / v.min()) > 1:
-            axis["dtick"] = 1
+            # a tick every decade, or every few when the data span many (at most ~8 ticks)
+            axis["dtick"] = max(1, math.ceil(np.log10(v.max() / v.min()) / 8))
     return axis
 
 
@@ -51,7 +53,7 @@ def lab_figure(chart: Any, classroom: bool = False) -> go.Figure:
                 x=x,
                 y=y,
                 name=s.label,
-                mode="lines+markers" if s.markers else "lines",
+                mode=("lines+markers" if s.markers else "lines") if s.lines else "markers",
                 line=dict(
                     color=color,
                     width=f["faint"] if s.reference else f["line"],
