@@ -45,7 +45,7 @@ class Tol:
         if self.abs is not None:
             parts.append(f"±{self.abs:g}")
         if self.rel is not None:
-            parts.append(f"±{self.rel * 100:g}%")
+            parts.append(f"±{self.rel * 100:.3g}%")
         return " or ".join(parts)
 
 
