@@ -71,3 +71,4 @@ else:
         "vanishes in Adam, because there it is a small addition to a gradient that is then "
         "normalised away. That is why AdamW, not Adam with weight_decay, is the usual choice."
     )
+    st.markdown("Run to the end and checked: [Labs: AdamW vs L2](/Labs?lab=adamw_vs_l2).")

@@ -8,6 +8,7 @@ One module per job:
 * :mod:`.contour`: the animated contour;
 * :mod:`.surface3d`: the 3-D view;
 * :mod:`.lines`: the effective-lr and loss charts;
+* :mod:`.lab`: a lab's line chart (the Labs page);
 * :mod:`.plotly_fast`: figures that skip Plotly's validation (the only use of its internals).
 
 No LaTeX anywhere in here: the page has no MathJax, so formulas go through ``st.latex``.
