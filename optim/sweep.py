@@ -17,7 +17,7 @@ is elementwise per trajectory, so batching changes no bit of the result.
 >>> import numpy as np, optim
 >>> s = optim.make_surface("bowl")
 >>> res = optim.sweep(s, "momentum", {"lr": [0.01, 0.1, 1.0], "momentum": [0.0, 0.9]}, steps=100)
->>> res.final_loss.shape, res.status[2, 1]
+>>> res.final_loss.shape, str(res.status[2, 1])
 ((3, 2), 'diverged')
 """
 
