@@ -2,8 +2,8 @@
 
 A race shows one setting; these show how the outcome changes with the setting.
 Each function runs every cell in one vectorized :func:`optim.run` pass with
-``record="final"`` (cut into chunks of a few thousand trajectories, which keeps the
-working set in the processor's cache and lets a caller show progress). A cell is the
+``record="final"`` (cut into chunks of some ten thousand trajectories, which keeps the
+working set near the processor's cache). A cell is the
 very run :func:`optim.run` makes with that cell's settings alone: every update rule
 is elementwise per trajectory, so batching changes no bit of the result.
 
@@ -35,7 +35,9 @@ from .optimizers import OPTIMIZERS, make_optimizer
 from .params import Param
 from .run import run
 
-CHUNK = 2048  # trajectories per pass: fits the cache; 10x fewer passes than steps either way
+# trajectories per pass: a 120 x 120 map in one pass; bigger batches are cut, which keeps
+# the working set near the processor's cache
+CHUNK = 16384
 Progress = Callable[[int, int], Any]  # (cells done, cells in all)
 
 
@@ -223,16 +225,24 @@ def _run_cells(
     base = settings_kwargs(optimizer, dict(fixed or {}))
     scalars = {s: base_value(base, s) for s in slider_specs(optimizer)}
     parts = []
-    done = 0
     for lo in range(0, n, max(1, int(chunk))):
         hi = min(n, lo + max(1, int(chunk)))
         values = {**scalars, **{k: v[lo:hi] for k, v in flat.items()}}
         opt = make_optimizer(optimizer, **settings_kwargs(optimizer, values))
         starts = np.broadcast_to(start, (hi - lo, start.shape[-1]))
-        parts.append(run(problem, opt, starts, steps, record="final", **run_options))
-        done = hi
+        parts.append(
+            run(
+                problem,
+                opt,
+                starts,
+                steps,
+                record="final",
+                progress=_within(progress, lo, hi, n),
+                **run_options,
+            )
+        )
         if progress is not None:
-            progress(done, n)
+            progress(hi, n)
     diverged = np.concatenate([t.status == "diverged" for t in parts])
     loss = np.where(diverged, np.nan, np.concatenate([t.final_loss for t in parts]))
     dist = np.where(diverged, np.nan, np.concatenate([t.final_distance for t in parts]))
@@ -251,6 +261,13 @@ def _run_cells(
         final_params=np.concatenate([t.final_params for t in parts]).reshape(shape + (-1,)),
         run_options={"start": start, "steps": int(steps), **run_options},
     )
+
+
+def _within(progress: Progress | None, lo: int, hi: int, n: int):
+    """A run's ``progress(t, steps)`` as the cells of the whole batch done so far."""
+    if progress is None:
+        return None
+    return lambda t, steps: progress(lo + (hi - lo) * t // max(steps, 1), n)
 
 
 def base_value(kwargs: Mapping[str, Any], slider: str) -> Any:
@@ -385,7 +402,15 @@ def basins(
     labels = np.empty(n, dtype=np.int64)
     for lo in range(0, n, max(1, int(chunk))):
         hi = min(n, lo + max(1, int(chunk)))
-        traj = run(problem, opt, starts[lo:hi], steps, record="final", **run_options)
+        traj = run(
+            problem,
+            opt,
+            starts[lo:hi],
+            steps,
+            record="final",
+            progress=_within(progress, lo, hi, n),
+            **run_options,
+        )
         labels[lo:hi] = _label(traj.final_params, traj.status == "diverged", mins, radius)
         if progress is not None:
             progress(hi, n)

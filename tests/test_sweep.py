@@ -150,3 +150,25 @@ def test_numerical_minima_complete_the_known_ones():
     formula = optim.surface_from_expression("(x**2 - 1)**2 + y**2")
     found = optim.find_minima(formula, known=np.empty((0, 2)))
     np.testing.assert_allclose(sorted(found[:, 0]), [-1.0, 1.0], atol=1e-9)
+
+
+def test_progress_counts_the_cells_of_the_whole_batch():
+    s = optim.make_surface("bowl")
+    seen = []
+    optim.sweep(
+        s,
+        "sgd",
+        {"lr": np.geomspace(1e-3, 0.1, 10)},
+        steps=100,
+        chunk=4,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert all(total == 10 for _, total in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == 10 and len(set(done)) >= 8
+    # and a run alone reports its steps
+    steps = []
+    optim.run(
+        s, optim.make_optimizer("sgd", lr=0.1), s.start, 60, progress=lambda t, n: steps.append(t)
+    )
+    assert steps == [25, 50]
