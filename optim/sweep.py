@@ -283,10 +283,19 @@ NOT_TUNED = ("weight_decay",)
 
 
 def tunable(optimizer: str) -> list[str]:
-    """The sliders a fair race draws at random: every float one but those in ``NOT_TUNED``."""
-    return [
-        n for n, s in slider_specs(optimizer).items() if s.kind == "float" and n not in NOT_TUNED
-    ]
+    """The sliders a fair race draws at random: every float one but those in ``NOT_TUNED``
+    and those the optimizer only accepts at their default (Nesterov's dampening)."""
+    out = []
+    for name, spec in slider_specs(optimizer).items():
+        if spec.kind != "float" or name in NOT_TUNED:
+            continue
+        try:
+            mid = settings_kwargs(optimizer, {name: (spec.low + spec.high) / 2})
+            make_optimizer(optimizer, **mid)
+        except ValueError:
+            continue
+        out.append(name)
+    return out
 
 
 def sample_settings(

@@ -192,3 +192,19 @@ def test_csv_holds_every_cell():
     diverged = [r for r in rows[1:] if ",diverged," in r]
     assert diverged and all(r.split(",")[5] == "" for r in diverged)
     _ = RunSpec  # the link's shape is tested above
+
+
+def test_nesterov_gets_a_map_and_a_race_despite_refusing_momentum_zero():
+    for view in ("Sensitivity map", "Fair race"):
+        at = open_maps(
+            {
+                "map_view": view,
+                "map_opt": ["Nesterov"],
+                "map_n": "6",
+                "map_race_n": "5",
+                "map_steps": "20",
+            }
+        )
+        assert not at.warning and not at.error, [w.value for w in at.warning]
+    fig = figure(at, "map_race")
+    assert fig["data"][0]["x"] == ["Nesterov"]

@@ -95,6 +95,7 @@ def test_evaluate_runs_a_list_of_settings():
 def test_random_settings_follow_the_sliders():
     draws = sample_settings("adam", 4000, seed=7)
     assert set(draws) == set(tunable("adam")) and "weight_decay" not in draws
+    assert "dampening" in tunable("sgd") and "dampening" not in tunable("nesterov")
     lr, eps, b1 = draws["lr"], draws["eps"], draws["betas[0]"]
     # log-uniform: each decade of [1e-5, 10] gets about a sixth of the draws
     share = np.mean((lr >= 1e-3) & (lr < 1e-2))

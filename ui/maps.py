@@ -233,6 +233,10 @@ def map_axes(choice: Choice, n: int, lr_range: tuple[float, float]) -> dict[str,
     specs = slider_specs(choice.name)
     xs = axis_values(specs["lr"], n, *lr_range)
     ys = axis_values(specs[choice.y], n)
+    try:  # Nesterov refuses momentum 0: such an axis starts one step in
+        optim.make_optimizer(choice.name, **settings_kwargs(choice.name, {choice.y: ys[0]}))
+    except ValueError:
+        ys = axis_values(specs[choice.y], n + 1)[1:]
     return {"lr": np.array([exact(v) for v in xs]), choice.y: np.array([exact(v) for v in ys])}
 
 
