@@ -22,6 +22,7 @@ DIVERGED = "#7f0000"
 NONE = "#d9d9d9"
 SCALE = "Viridis"
 GAP = 0.06  # between panels, as a share of the width
+DECADES = 20.0  # the longest log colour scale
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def metric_scale(panels: Sequence[Panel], log: bool) -> tuple[float, float, bool
     use_log = log and bool(np.all(finite > 0))
     values = np.log10(finite) if use_log else finite
     lo, hi = float(values.min()), float(values.max())
+    if use_log:  # 20 decades: below that a loss is rounding noise, all one colour
+        lo = max(lo, hi - DECADES)
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
     return lo, hi, use_log
@@ -95,7 +98,7 @@ def map_figure(
         font=dict(size=f["base"], color=INK),
         title=title_layout(title, subtitle, f["title"]),
         height=height or (560 if classroom else 470),
-        margin=dict(l=60, r=20, t=90 if subtitle else 70, b=110),
+        margin=dict(l=60, r=20, t=110 if subtitle else 80, b=110),
         legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"),
         annotations=[],
         clickmode="event+select",
@@ -152,7 +155,7 @@ def map_figure(
                         x=list(lx),
                         y=list(ly),
                         mode="lines",
-                        line=dict(color="white", width=f["line"], dash="dash"),
+                        line=dict(color=INK, width=f["line"], dash="dash"),
                         name=label,
                         xaxis=xa,
                         yaxis=ya,
