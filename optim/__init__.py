@@ -39,3 +39,9 @@ __all__ = [
     "run",
     "surface_from_expression",
 ]
+
+# many runs at once, and what theory predicts for them
+from . import theory  # noqa: E402
+from .sweep import Basins, SweepResult, basins, evaluate, find_minima, sweep  # noqa: E402
+
+__all__ += ["Basins", "SweepResult", "basins", "evaluate", "find_minima", "sweep", "theory"]

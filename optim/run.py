@@ -36,6 +36,7 @@ from .params import Param
 from .schedules import Schedule, make_schedule
 
 RECORDS = ("all", "path", "final")
+PROGRESS_EVERY = 25  # steps between two progress calls
 
 
 @dataclass
@@ -212,6 +213,7 @@ def run(
     patience: int = 3,
     bound: float = 1e6,
     record: str = "all",
+    progress: Any = None,
 ) -> Trajectory:
     """Run ``opt`` on ``problem`` from ``start`` for at most ``steps`` steps.
 
@@ -229,6 +231,9 @@ def run(
     history at all, only each trajectory's outcome (``final_params``, ``final_loss``,
     ``status``, ``stop_step``, ``valid_length``): sweeps of 10^4-10^5 trajectories.
     A ``"final"`` run's divergence message is based on the start and the final point.
+
+    ``progress``: called as ``progress(t, steps)`` after every ``PROGRESS_EVERY``-th step,
+    for a caller that shows how far a long batch has come.
     """
     if record not in RECORDS:
         raise ValueError(f"record must be one of {', '.join(map(repr, RECORDS))}, got {record!r}")
@@ -390,6 +395,8 @@ def run(
                     stop_step[converged] = t
                     moving = moving & ~np.asarray(converged)
             p, f, g, state = p_new, f_new, g_new, state_new
+            if progress is not None and t % PROGRESS_EVERY == 0:
+                progress(t, steps)
 
     status = status.astype(str)
     valid = np.where(status == "diverged", stop_step, stop_step + 1)

@@ -55,6 +55,26 @@ def log_grid(low: float, high: float, default: float) -> list[float]:
     return sorted(values)
 
 
+def with_held(grid: list[float], *held: Any) -> list[float]:
+    """The grid plus each in-range number a link or the session holds for the slider.
+
+    Another page's link (a cell of a map, the best of a random search) opens one exact
+    value, which the 1-2-5 grid may not have; it joins the grid instead of being snapped.
+
+    >>> with_held([0.001, 0.01, 0.1], "0.0123457", 5.0, "x", None)
+    [0.001, 0.01, 0.0123457, 0.1]
+    """
+    values = set(grid)
+    for v in held:
+        try:
+            f = float(v)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if not isinstance(v, bool) and math.isfinite(f) and grid[0] <= f <= grid[-1]:
+            values.add(float(fmt_number(f)))
+    return sorted(values)
+
+
 def linear_step(low: float, high: float, default: float) -> float:
     """A round slider step, about 1/200 of the range, that lands on ``default``.
 
@@ -119,6 +139,7 @@ def spec_widget(
         return value
     if spec.get("log") and low is not None and low > 0:
         grid = log_grid(low, high if high is not None else default * 1e3, default)
+        grid = with_held(grid, st.query_params.get(key), st.session_state.get(key))
         url.check_grid(key, name, grid, log=True)
         value = c.select_slider(
             label,

@@ -1,0 +1,210 @@
+"""AppTest of the Maps page: the maps, the theory, basins, the race, links and exports."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import optim
+from optim.theory import QuadraticTheory, quadratic_hessian
+from ui import maps
+from ui.links import RunSpec, playground_query
+from ui.state import fmt_number
+
+APP = "../app.py"
+
+
+def open_maps(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()  # the router learns its pages on a first run
+    at.query_params = dict(query or {})
+    at.switch_page("app_pages/maps.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figure(at: AppTest, key: str) -> dict:
+    for el in at.get("plotly_chart"):
+        if key in el.proto.id:
+            return json.loads(el.proto.spec)
+    raise AssertionError(f"no chart {key!r}")
+
+
+def test_the_default_map_compares_two_optimizers_with_the_theory_beside_them():
+    at = open_maps({"map_n": "16", "map_lr_hi": "10", "map_bowl_condition": "100"})
+    fig = figure(at, "map_chart")
+    heat = [t for t in fig["data"] if t["type"] == "heatmap" and t["name"] != "diverged"]
+    assert [t["name"] for t in heat] == ["Momentum", "Adam"]
+    # one colour scale for both panels
+    assert heat[0]["zmin"] == heat[1]["zmin"] and heat[0]["zmax"] == heat[1]["zmax"]
+    assert len(heat[0]["x"]) == 16 and len(heat[0]["y"]) == 16
+    names = {t.get("name") for t in fig["data"]}
+    # the bowl is a quadratic: its stability edge and heavy ball's optimum are drawn
+    assert {"torch default", "diverged", "heavy-ball optimum (lr*, β*)"} <= names
+    assert "stability edge lr = (2 + 2β)/λmax" in names
+    # diverged cells are their own trace, never a value on the colour scale
+    div = next(t for t in fig["data"] if t["name"] == "diverged" and t["type"] == "heatmap")
+    values = np.array(heat[0]["z"], dtype=float)
+    assert all(
+        np.isnan(values[j][i]) for j, row in enumerate(div["z"]) for i, v in enumerate(row) if v
+    )
+    # the theory table: closed forms, and measured rates within 2 % of them
+    table = next(df.value for df in at.dataframe if "predicted rate" in df.value.columns)
+    t = QuadraticTheory(quadratic_hessian(optim.make_surface("bowl", condition=100)))
+    assert [round(t.gd_rate, 4), round(t.heavy_ball_rate, 4)] == [0.9802, 0.8182]
+    assert table["predicted rate"].tolist() == [round(t.gd_rate, 4), round(t.heavy_ball_rate, 4)]
+    np.testing.assert_allclose(table["measured rate"], table["predicted rate"], rtol=0.02)
+
+
+def test_the_cell_link_opens_exactly_that_run_on_the_playground():
+    setup = maps.Setup(("rosenbrock", (("a", 1.0), ("b", 100.0)), ""), (-1.0, 2.5), 80, None, ())
+    choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
+    res = maps.sweep_of(setup, choice, 10, (1e-4, 1.0))
+    cell = res.cell(6, 3)
+    query = playground_query(setup.run_spec("adam", cell))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params = query
+    at.run()
+    assert not at.exception and not at.warning, [w.value for w in at.warning]
+    assert at.session_state["adam_lr"] == cell["lr"]
+    assert at.session_state["adam_betas0"] == cell["betas"][0]
+    table = at.dataframe[0].value
+    assert table["final loss"].tolist() == [res.final_loss[6, 3]]  # bit for bit
+    assert table["steps"].tolist() == [80]
+
+
+def test_links_keep_every_setting(monkeypatch):
+    query = {
+        "map_opt": ["SGD", "RMSprop"],
+        "map_surface": "Booth",
+        "map_n": "8",
+        "map_steps": "50",
+        "map_metric": "distance to the nearest minimum",
+        "map_rmsprop_y": "momentum",
+        "map_sgd_momentum": "0.5",
+        "map_lr_hi": "0.5",
+    }
+    at = open_maps(query)
+    assert not at.warning, [w.value for w in at.warning]
+    fig = figure(at, "map_chart")
+    heat = [t for t in fig["data"] if t["type"] == "heatmap" and t["name"] != "diverged"]
+    assert [t["name"] for t in heat] == ["SGD", "RMSprop"]
+    assert max(heat[0]["x"]) == pytest.approx(0.5) and len(heat[0]["x"]) == 8
+    axes = [fig["layout"][k]["title"]["text"] for k in ("yaxis", "yaxis2")]
+    assert axes == ["momentum", "momentum"]
+    assert "distance" in fig["layout"]["title"]["text"].lower()
+    # SGD on a quadratic (λmax = 18): heavy ball's edge lr = (2 + 2β)/λmax over the map
+    edges = [t for t in fig["data"] if t.get("name", "").startswith("stability edge")]
+    assert len(edges) == 1  # RMSprop has no such theory
+    np.testing.assert_allclose(edges[0]["x"], (2 + 2 * np.array(edges[0]["y"])) / 18)
+    assert edges[0]["y"][0] == 0 and len(edges[0]["y"]) == 8
+    share = next(c.value for c in at.code)
+    assert parse_qs(urlsplit(share).query)["map_opt"] == ["SGD", "RMSprop"]
+
+
+def test_basins_view_shows_the_share_reaching_the_global_minimum():
+    at = open_maps(
+        {
+            "map_view": "Basins of attraction",
+            "map_surface": "Six-hump camel",
+            "map_bn": "24",
+            "map_opt": ["SGD"],
+            "map_sgd_lr": "0.01",
+            "map_steps": "200",
+        }
+    )
+    fig = figure(at, "map_basins")
+    note = fig["layout"]["annotations"][0]["text"]
+    setup = maps.Setup(("camel", (), ""), (-1.5, -0.8), 200, None, ())
+    b = maps.basins_of(
+        setup,
+        maps.Choice(
+            "sgd",
+            maps.hyper_of(
+                {
+                    "lr": 0.01,
+                    "momentum": 0.0,
+                    "dampening": 0.0,
+                    "weight_decay": 0.0,
+                    "nesterov": False,
+                    "maximize": False,
+                }
+            ),
+            "momentum",
+        ),
+        24,
+    )
+    assert f"{b.share_global:.0%} reach a global minimum" in note
+    assert len(b.minima) == 6 and 0 < b.share_global < 1
+    stars = next(t for t in fig["data"] if t.get("name") == "global minimum")
+    assert len(stars["x"]) == 2
+
+
+def test_race_shows_default_against_best_of_n_with_links():
+    at = open_maps({"map_view": "Fair race", "map_race_n": "30", "map_steps": "100"})
+    table = next(df.value for df in at.dataframe if "tuned loss" in df.value.columns)
+    assert table["optimizer"].tolist() == ["Momentum", "Adam"]
+    # the best of 30 draws beats or equals torch's defaults on the bowl
+    assert (table["tuned loss"] <= table["default loss"]).all()
+    best = parse_qs(urlsplit(table["open best"][1]).query)
+    assert best["opt"] == ["Adam"] and "adam_lr" in best
+    assert fmt_number(float(best["adam_lr"][0])) in table["winning setting"][1]
+
+
+def test_long_computations_show_progress(monkeypatch):
+    shown = []
+
+    class Bar:
+        def progress(self, value, text=""):
+            shown.append(value)
+
+        def empty(self):
+            shown.append("done")
+
+    monkeypatch.setattr(maps.st, "progress", lambda *a, **k: Bar())
+    setup = maps.Setup(("rosenbrock", (("a", 1.0), ("b", 100.0)), ""), (-1.5, 2.0), 1000, None, ())
+    choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
+    maps.sweep_of(setup, choice, 60, (1e-3, 1.0))  # 3.6 million trajectory-steps
+    assert shown[-1] == "done" and shown[-2] == 1.0 and len(shown) >= 3
+    shown.clear()
+    maps.sweep_of(setup, choice, 60, (1e-3, 1.0))  # cached: no bar at all
+    small = maps.Setup(setup.surface, setup.start, 20, None, ())
+    maps.sweep_of(small, choice, 10, (1e-3, 1.0))  # quick: no bar either
+    assert shown == []
+
+
+def test_csv_holds_every_cell():
+    setup = maps.Setup(
+        ("bowl", (("condition", 20.0), ("angle", 0.0)), ""), (-5.0, -2.0), 30, None, ()
+    )
+    choice = maps.Choice("sgd", tuple(optim.OPTIMIZERS["sgd"].defaults().items()), "momentum")
+    res = maps.sweep_of(setup, choice, 5, (1e-2, 1.0))
+    rows = maps.sweep_csv([choice], [res]).decode().splitlines()
+    assert rows[0] == "optimizer,lr,axis,value,status,final_loss,steps,distance"
+    assert len(rows) == 1 + 25
+    first = rows[1].split(",")
+    assert float(first[1]) == res.axes["lr"][0] and first[4] == res.status[0, 0]
+    assert float(first[5]) == res.final_loss[0, 0]
+    diverged = [r for r in rows[1:] if ",diverged," in r]
+    assert diverged and all(r.split(",")[5] == "" for r in diverged)
+    _ = RunSpec  # the link's shape is tested above
+
+
+def test_nesterov_gets_a_map_and_a_race_despite_refusing_momentum_zero():
+    for view in ("Sensitivity map", "Fair race"):
+        at = open_maps(
+            {
+                "map_view": view,
+                "map_opt": ["Nesterov"],
+                "map_n": "6",
+                "map_race_n": "5",
+                "map_steps": "20",
+            }
+        )
+        assert not at.warning and not at.error, [w.value for w in at.warning]
+    fig = figure(at, "map_race")
+    assert fig["data"][0]["x"] == ["Nesterov"]
