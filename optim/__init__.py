@@ -39,3 +39,8 @@ __all__ = [
     "run",
     "surface_from_expression",
 ]
+
+from .ensemble import Ensemble  # noqa: E402  (new exports at the end: easier merges)
+from .mlp import MLP  # noqa: E402
+
+__all__ += ["MLP", "Ensemble"]
