@@ -41,6 +41,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Explore", "app_pages/playground.py", "Playground", "📉"),
     PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", "🧮"),
+    PageSpec("Explore", "app_pages/training.py", "Training", "🧠"),
 )
 
 
