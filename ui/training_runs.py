@@ -74,9 +74,8 @@ def runs_editor(url: UrlSettings) -> tuple[list[RunSpec], list[str]]:
     Returns the valid runs and, for the invalid ones, what torch would say.
     """
     box = st.sidebar
-    cols = box.columns(2)
-    for col, (which, (label, _)) in zip(cols, PRESETS.items(), strict=True):
-        col.button(
+    for which, (label, _) in PRESETS.items():
+        box.button(
             label, key=f"tr_preset_{which}", on_click=apply_preset, args=(which,), width="stretch"
         )
     n = spec_widget(

@@ -206,8 +206,8 @@ def _frame_args(ms: int) -> dict:
 def _slider(r: Any, f: dict) -> dict:
     return dict(
         active=len(r.frame_steps) - 1,
-        x=0.0,
-        len=1.0,
+        x=0.2,
+        len=0.8,
         y=-0.1,
         yanchor="top",
         pad=dict(t=30),
@@ -230,7 +230,7 @@ def _buttons(f: dict) -> dict:
         direction="left",
         x=0.0,
         y=-0.1,
-        xanchor="right",
+        xanchor="left",
         yanchor="top",
         pad=dict(r=10, t=30),
         font=dict(size=f["base"]),
@@ -238,7 +238,7 @@ def _buttons(f: dict) -> dict:
             dict(
                 label="Play",
                 method="animate",
-                args=[None, {**_frame_args(FRAME_MS), "fromcurrent": True}],
+                args=[None, {**_frame_args(FRAME_MS), "fromcurrent": False}],
             ),
             dict(label="Pause", method="animate", args=[[None], _frame_args(0)]),
         ],
@@ -360,7 +360,10 @@ def layers_figure(r: Any, *, subtitle: str = "", classroom: bool = False) -> go.
         top, bottom = 2 * layer + 1, 2 * layer + 2
         x0 = layer * (width + gap)
         for idx, (row, domain) in enumerate(((top, [0.55, 0.93]), (bottom, [0.0, 0.38]))):
-            values = r.layer_lr[layer] if not idx else r.layer_grad[layer]
+            # the effective lr's axis follows the medians and the lower band: units whose
+            # gradient is exactly 0 (dead ReLUs) get lr / eps from Adam-like rules, 10⁶,
+            # which would flatten every other line (the band runs off the top then)
+            values = r.layer_lr[layer, :2] if not idx else r.layer_grad[layer]
             x_axis = dict(
                 domain=[x0, x0 + width],
                 anchor=_axis("y", row),
@@ -374,7 +377,12 @@ def layers_figure(r: Any, *, subtitle: str = "", classroom: bool = False) -> go.
             if layer == 0:
                 y_axis["title"] = dict(text="effective lr" if not idx else "‖g‖ of the layer")
             layout_axes[_axis("xaxis", row)] = x_axis
-            layout_axes[_axis("yaxis", row)] = {**y_axis, **_log_axis([values])}
+            y_axis.update(_log_axis([values]))
+            finite = values[np.isfinite(values) & (values > 0)]
+            if finite.size and not idx:
+                lo, hi = np.log10(finite.min()), np.log10(finite.max())
+                y_axis["range"] = [lo - 0.3, hi + 0.5]
+            layout_axes[_axis("yaxis", row)] = y_axis
         name = net.layer_name(layer)
         notes.append(
             _panel_title(f"{name}: effective lr, median and 10–90 %", x0 + width / 2, f, 0.94)
