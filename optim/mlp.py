@@ -85,7 +85,8 @@ class MLP:
         self.y = target(self.x) + self.noise * rng.standard_normal(self.x.shape)
         self.x_val = np.sort(rng.uniform(-1.0, 1.0, (int(n_val), 1)), axis=0)
         self.y_val = target(self.x_val) + self.noise * rng.standard_normal(self.x_val.shape)
-        for a in (self.x, self.y, self.x_val, self.y_val):
+        self._x1 = np.hstack([self.x, np.ones_like(self.x)])  # x with a column of ones
+        for a in (self.x, self.y, self.x_val, self.y_val, self._x1):
             a.flags.writeable = False
         self.n_samples = int(n)
 
@@ -141,11 +142,14 @@ class MLP:
         last = len(params) - 1
         for i, (w, b) in enumerate(params):
             h = hs[-1]
-            if w.shape[2] == 1:  # one input (the data's x): a broadcast product, no matmul
-                z = h * w[:, None, :, 0]
+            if i == 0:
+                # the data, shared by every network: append a column of ones and fold the
+                # bias into the weights, one product instead of a product and a sum
+                ones = self._x1 if h is self.x else np.hstack([h, np.ones((len(h), 1))])
+                z = np.matmul(ones, np.concatenate([w.transpose(0, 2, 1), b[:, None, :]], axis=1))
             else:
                 z = np.matmul(h, w.transpose(0, 2, 1))
-            z += b[:, None, :]
+                z += b[:, None, :]
             if i < last:
                 if self.activation == "relu":
                     np.maximum(z, 0.0, out=z)
