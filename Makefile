@@ -44,6 +44,7 @@ bench: $(VENV)/.dev-deps browser
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_formula.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_training.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -50,3 +50,22 @@ def test_training_page_draws_and_play_animates_the_fitted_curves(page: Page, app
     assert json.loads(later)[1] != json.loads(at_start)[1]  # the loss chart's cursor
     assert json.loads(later)[0] != json.loads(at_start)[0]  # the fitted curves
     fitted.screenshot(path=str(artifacts / "training_fitted_playing.png"))
+
+
+def test_every_training_chart_exports_a_png_with_the_setup_in_its_title(
+    chromium_executable, artifacts
+):
+    from ui import export, training
+    from ui.training_panels import PNG_CHARTS
+    from ui.training_runs import POST_FOUR
+
+    runs = tuple(training.RunSpec(n, tuple(h.items())) for n, h in POST_FOUR)
+    view = training.View(training.Setup(runs=runs, epochs=3))
+    for _, kind, name in PNG_CHARTS:
+        fig = training.chart(view, kind)
+        spec = export.classroom_copy(fig)
+        assert "1-20-1 relu net on y = x²" in spec["layout"]["title"]["subtitle"]["text"], kind
+        assert "frames" not in spec
+        png = export.png_bytes(fig)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000, kind
+        (artifacts / f"training_export_{name}.png").write_bytes(png)
