@@ -356,6 +356,7 @@ def layers_figure(r: Any, *, subtitle: str = "", classroom: bool = False) -> go.
     data: list[dict] = []
     layout_axes: dict[str, Any] = {}
     notes = []
+    off_top = False  # a band runs off the top of its panel
     for layer in range(n_layers):
         top, bottom = 2 * layer + 1, 2 * layer + 2
         x0 = layer * (width + gap)
@@ -382,6 +383,7 @@ def layers_figure(r: Any, *, subtitle: str = "", classroom: bool = False) -> go.
             if finite.size and not idx:
                 lo, hi = np.log10(finite.min()), np.log10(finite.max())
                 y_axis["range"] = [lo - 0.3, hi + 0.5]
+                off_top |= bool(np.nanmax(r.layer_lr[layer, 2]) > 10 ** (hi + 0.5))
             layout_axes[_axis("yaxis", row)] = y_axis
         name = net.layer_name(layer)
         notes.append(
@@ -452,6 +454,22 @@ def layers_figure(r: Any, *, subtitle: str = "", classroom: bool = False) -> go.
     title = "Per layer: effective learning rate and gradient norm"
     height = 640 if classroom else 560
     layout = _layout(title, subtitle, f, list(r.labels), height)
+    if off_top:
+        notes.append(
+            dict(
+                text="A band running off the top: weights whose gradient has been exactly 0 "
+                "(dead ReLU units) get lr / ε, up to 10⁶, from RMSprop- and Adam-like rules.",
+                x=0.0,
+                xref="paper",
+                xanchor="left",
+                y=-0.16,
+                yref="paper",
+                yanchor="top",
+                showarrow=False,
+                font=dict(size=f["base"] - 1, color="#555"),
+            )
+        )
+        layout["margin"]["b"] = 90
     layout.update(layout_axes, annotations=notes)
     style_axes(layout, f)
     return fast_figure(data, layout)
