@@ -45,3 +45,8 @@ from . import theory  # noqa: E402
 from .sweep import Basins, SweepResult, basins, evaluate, find_minima, sweep  # noqa: E402
 
 __all__ += ["Basins", "SweepResult", "basins", "evaluate", "find_minima", "sweep", "theory"]
+
+from .ensemble import Ensemble  # noqa: E402  (new exports at the end: easier merges)
+from .mlp import MLP  # noqa: E402
+
+__all__ += ["MLP", "Ensemble"]

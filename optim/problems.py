@@ -11,6 +11,8 @@ and, optionally,
 
 * ``n_samples`` and ``batch_grad(p, idx)``: a data problem; ``batch_grad`` is the mean
   gradient over the samples ``idx``, which is how minibatch runs get their gradients;
+* ``full_loss(p)``: the loss alone, on a data problem; a minibatch run records it after
+  each step instead of calling ``value_and_grad``, whose full gradient it would not use;
 * ``project(p)``: the feasible set; every step's result is projected onto it (a box,
   say), as projected gradient descent does;
 * ``value_and_grad_at(p, t)``: an online problem whose objective changes with the step:
@@ -36,6 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .mlp import MLP
 from .params import Param, Registry
 from .surfaces import SURFACES
 
@@ -174,7 +177,7 @@ OnlineLinear.params = (  # type: ignore[attr-defined]
 
 # problems that are not surfaces; make_problem also builds every surface by name
 PROBLEMS: Registry = Registry(
-    "problem", {"least_squares": _least_squares, "online_linear": OnlineLinear}
+    "problem", {"least_squares": _least_squares, "online_linear": OnlineLinear, "mlp": MLP}
 )
 
 

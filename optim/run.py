@@ -277,6 +277,9 @@ def run(
     if n_samples and batch_size is not None and int(batch_size) < n_samples:
         batches = _minibatches(rng, n_samples, int(batch_size))
     used_batches: list[np.ndarray] | None = [] if full and batches is not None else None
+    # a problem that can give its full loss alone (``full_loss``) skips the full gradient
+    # after each minibatch step: the next step uses its minibatch's gradient instead
+    full_loss = getattr(problem, "full_loss", None) if batches is not None else None
     noise_draws = rng.standard_normal((steps, dim)) * noise if noise > 0 else None
 
     # 1. preallocate the history. np.empty, not np.full: each cell is written once in
@@ -331,7 +334,10 @@ def run(
             p_new, state_new = opt.step(p, g, state, lr=lr)
             if project is not None:
                 p_new = project(p_new)
-            f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
+            if full_loss is not None:
+                f_new, g_new = full_loss(p_new), g
+            else:
+                f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
             eff = opt.effective_lr(state_new, lr=lr) if full else None
 
             # comparisons with NaN are False, so NaN counts as out of bounds

@@ -77,7 +77,7 @@ def test_ui_is_a_library_the_pages_use_never_the_other_way_round():
 
 def test_figure_modules_keep_to_their_jobs():
     figures = ROOT / "ui" / "figures"
-    charts = {"contour", "surface3d", "lines", "lab", "maps"}
+    charts = {"contour", "surface3d", "lines", "lab", "maps", "training"}
     shared = {"layers", "style", "series", "plotly_fast"}
     assert {p.stem for p in figures.glob("*.py")} == charts | shared | {"__init__"}
     for path in figures.glob("*.py"):

@@ -40,6 +40,7 @@ class PageSpec:
 # locally).
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("Explore", "app_pages/playground.py", "Playground", "📉"),
+    PageSpec("Explore", "app_pages/training.py", "Training", "🧠"),
     PageSpec("Explore", "app_pages/maps.py", "Maps", "🗺️"),
     PageSpec("Learn", "app_pages/algorithms.py", "Algorithms", "🧮"),
     PageSpec("Learn", "app_pages/labs.py", "Labs", "🧪"),

@@ -1,0 +1,74 @@
+"""The Training page's sections below the charts: results table, export, share link."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import export
+from .state import UrlSettings
+from .training import Setup, View, chart, losses_csv, results
+
+PNG_CHARTS = (
+    ("Fitted function (PNG)", "fitted_still", "fitted_function"),
+    ("Losses (PNG)", "loss", "losses"),
+    ("Layers (PNG)", "layers", "layers"),
+    ("Landscape (PNG)", "landscape", "landscape"),
+)
+
+
+def results_table(setup: Setup, level: float) -> None:
+    st.dataframe(
+        results(setup, level),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "final train loss": st.column_config.NumberColumn(format="%.4g"),
+            "final validation loss": st.column_config.NumberColumn(format="%.4g"),
+            "best validation loss": st.column_config.NumberColumn(format="%.4g"),
+            "at epoch": st.column_config.NumberColumn(help="Epoch of the best validation loss"),
+        },
+    )
+
+
+def export_panel(view: View) -> None:
+    """CSV of the per-step losses; a PNG of each chart, made only when its button is pressed."""
+    with st.expander("Export", icon=":material/download:"):
+        st.download_button(
+            "Per-step losses (CSV)",
+            data=lambda: losses_csv(view.setup),
+            file_name="training_losses.csv",
+            mime="text/csv",
+            key="tr_dl_csv",
+            on_click="ignore",
+            icon=":material/table:",
+        )
+        if not export.export_available():
+            st.info(
+                "PNG export needs a Chromium browser on the server, and none was found. "
+                "The camera icon above each chart still saves what you see."
+            )
+            return
+        cols = st.columns(len(PNG_CHARTS))
+        for col, (label, kind, name) in zip(cols, PNG_CHARTS, strict=True):
+            col.download_button(
+                label,
+                data=_png_maker(view, kind),
+                file_name=f"{name}.png",
+                mime="image/png",
+                key=f"tr_dl_{name}",
+                on_click="ignore",
+                icon=":material/image:",
+            )
+
+
+def _png_maker(view: View, kind: str):
+    return lambda: export.png_bytes(chart(view, kind))
+
+
+def share_panel(url: UrlSettings) -> None:
+    base = st.context.url
+    with st.expander("Share these settings", icon=":material/link:"):
+        st.caption("This link reopens the Training page exactly as it is now.")
+        st.code(url.link(base), language=None, wrap_lines=True)
+        st.caption("For a projector: the same settings with the controls tucked away.")
+        st.code(url.link(base, classroom="1"), language=None, wrap_lines=True)
