@@ -22,8 +22,13 @@ from websockets.asyncio.client import connect
 async def session(url: str) -> AsyncIterator:
     """One browser session: a websocket to the app's stream."""
     host = urlsplit(url).netloc
+    # no keepalive pings: on a loaded machine a late pong would drop a slow session
     async with connect(
-        f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=url, max_size=None
+        f"ws://{host}/_stcore/stream",
+        subprotocols=["streamlit"],
+        origin=url,
+        max_size=None,
+        ping_interval=None,
     ) as ws:
         ws.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         yield ws
