@@ -138,7 +138,7 @@ def race_html(fig: go.Figure, title: str = "Optimizer race") -> bytes:
         full_html=True,
         auto_play=False,
         include_mathjax=False,
-        config=dict(displaylogo=False, showLink=False, responsive=True),
+        config=dict(displaylogo=False, responsive=True),
     )
     page = page.replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)
     return page.encode("utf-8")
