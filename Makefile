@@ -46,6 +46,7 @@ bench: $(VENV)/.dev-deps browser
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_maps.py
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_slides.py
 
 # Mutation testing of the core's stopping rules, divergence messages, formula parser and
 # the CSV export (pyproject's [tool.mutmut]); prints the surviving mutants at the end.
