@@ -15,7 +15,7 @@ drawn as a diamond instead of a dot. A run that blew up ends in an "x" at its la
 finite point once the animation reaches that step.
 
 Frames: one per step of :func:`frame_steps` (the animated contour's schedule, at most
-``MAX_FRAMES``: a 200-step race shows every second step), then the last frame is
+``MAX_FRAMES``: a 200-step race shows every third step, 68 frames), then the last frame is
 held (``HOLD_S`` seconds: one long GIF frame, ``HOLD_FRAMES`` repeated MP4 frames).
 """
 
