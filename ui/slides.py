@@ -205,6 +205,11 @@ def _background(surface: Any, series: Sequence[Series], title: str) -> Image.Ima
         px, py = to_pixels(surface, m[None])[0]
         if left <= px <= right and top <= py <= bottom:
             _star(draw, px, py, 9)
+    starts = {tuple(np.round(s.traj.path()[0], 12)) for s in series if s.traj.n_valid()}
+    for start in starts:
+        px, py = to_pixels(surface, np.array([start]))[0]
+        if left <= px <= right and top <= py <= bottom:
+            _ring(draw, px, py)
     # title (top band), wrapped to the frame
     tfont = _font(26)
     lines = _wrap(draw, _plain(title), tfont, WIDTH - 48)[:2]
@@ -223,7 +228,13 @@ def _background(surface: Any, series: Sequence[Series], title: str) -> Image.Ima
     small = _font(15)
     _star(draw, lx + 30, bottom - 22, 8)
     draw.text((lx + 48, bottom - 31), "minimum", fill=_INK, font=small)
+    _ring(draw, lx + 140, bottom - 22)
+    draw.text((lx + 156, bottom - 31), "start", fill=_INK, font=small)
     return img
+
+
+def _ring(draw: ImageDraw.ImageDraw, x: float, y: float, r: float = 8) -> None:
+    draw.ellipse((x - r, y - r, x + r, y + r), fill=_WHITE, outline=_INK, width=3)
 
 
 def _star(draw: ImageDraw.ImageDraw, x: float, y: float, r: float) -> None:
