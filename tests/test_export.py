@@ -56,6 +56,7 @@ def test_csv_columns_and_one_row_per_valid_step(runs):
         "lr",
         "status",
     ]
+    assert b"\r" not in data  # plain newlines, as every spreadsheet and pandas read them
     rows = read_csv(data)
     for ser in series:
         mine = [r for r in rows if r["optimizer"] == ser.label]
