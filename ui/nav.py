@@ -15,6 +15,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from . import downloads
 from .state import UrlSettings, classroom_requested
 
 APP_NAME = "Optimizer Playground"
@@ -87,6 +88,7 @@ def leave_classroom() -> None:
 def frame() -> StreamlitPage:
     """Set up what every page shares and return the page the address names (to ``.run()``)."""
     settle_heap()
+    downloads.install()  # prepared downloads outlive other sessions' reruns
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in PAGES:
         sections.setdefault(spec.section, []).append(
