@@ -140,6 +140,7 @@ class Worker:
     port: int
     env: dict
     log: Path
+    script: Path = ROOT / "app.py"
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -148,7 +149,7 @@ class Worker:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(self.script),
             "--server.port",
             str(self.port),
             "--server.address",
@@ -210,6 +211,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=0, help="Streamlit processes (0: one a core)")
     ap.add_argument("--port", type=int, default=8501, help="the port students open")
     ap.add_argument("--address", default="0.0.0.0", help="where HAProxy listens")
+    ap.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit script")
     args = ap.parse_args()
     n = args.workers or os.cpu_count() or 1
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -227,7 +229,8 @@ def main() -> int:
         "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32),
     }
     workers = [
-        Worker(f"w{i + 1}", free_port(), env, run_dir / f"worker-{i + 1}.log") for i in range(n)
+        Worker(f"w{i + 1}", free_port(), env, run_dir / f"worker-{i + 1}.log", args.app.resolve())
+        for i in range(n)
     ]
     balancer: subprocess.Popen | None = None
     try:
