@@ -52,8 +52,37 @@ def haproxy_config(
     servers = "\n".join(
         f"    server {name} 127.0.0.1:{wport} check cookie {name}" for name, wport in workers
     )
-    stats = f"    stats socket {control} mode 600 level operator" if control else ""
-    return CONFIG.format(address=address, port=port, cookie=COOKIE, servers=servers, stats=stats)
+    return CONFIG.format(
+        header="# written by deploy/serve.py for this run",
+        stats=f"    stats socket {control} mode 600 level operator" if control else "",
+        resolvers="",
+        address=address,
+        port=port,
+        cookie=f"{COOKIE} insert indirect nocache httponly",
+        servers=servers,
+    )
+
+
+def container_config() -> str:
+    """The same balancer for ``deploy/compose.yaml`` (``deploy/haproxy.cfg``): the app's
+    replicas found by Docker's DNS, each replica's cookie derived from ``$COOKIE_KEY``."""
+    return CONFIG.format(
+        header="# deploy/compose.yaml's balancer; made by `python deploy/serve.py --container-config`",
+        stats="",
+        resolvers=CONTAINER_RESOLVERS,
+        address="*",
+        port=8080,
+        cookie=f"{COOKIE} insert indirect nocache httponly dynamic\n"
+        '    dynamic-cookie-key "${COOKIE_KEY}"',
+        servers="    server-template app 1-8 app:8501 check resolvers docker init-addr none",
+    )
+
+
+CONTAINER_RESOLVERS = """
+resolvers docker
+    nameserver dns 127.0.0.11:53
+    hold valid 10s
+"""
 
 
 # Static files take a detour through a second, internal frontend that compresses them,
@@ -61,8 +90,7 @@ def haproxy_config(
 # filter always runs after a cache filter of the same proxy, which would store the
 # uncompressed file and compress it again for every student.
 CONFIG = """\
-# written by deploy/serve.py for this run ({{servers}} filled in); deploy/haproxy.cfg is
-# the same for containers
+{header}
 global
     maxconn 4096
 {stats}
@@ -84,7 +112,7 @@ cache static
     # the files are content-hashed: a new Streamlit release brings new names
     max-age 86400
     process-vary on
-
+{resolvers}
 frontend playground
     bind {address}:{port}
     acl static path_beg /static/
@@ -103,7 +131,7 @@ frontend compress
 backend streamlit
     balance leastconn
     # sticky by cookie (a class behind one NAT address still spreads out)
-    cookie {cookie} insert indirect nocache httponly attr "SameSite=Lax"
+    cookie {cookie}
     option httpchk GET /_stcore/health
     http-check expect status 200
     default-server inter 2s fall 3 rise 1
@@ -212,7 +240,13 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=8501, help="the port students open")
     ap.add_argument("--address", default="0.0.0.0", help="where HAProxy listens")
     ap.add_argument("--app", type=Path, default=ROOT / "app.py", help="the Streamlit script")
+    ap.add_argument(
+        "--container-config", action="store_true", help="print deploy/haproxy.cfg and stop"
+    )
     args = ap.parse_args()
+    if args.container_config:
+        print(container_config(), end="")
+        return 0
     n = args.workers or os.cpu_count() or 1
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
     if not os.access(haproxy, os.X_OK):
