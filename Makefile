@@ -50,11 +50,13 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev-deps browser
+bench: $(VENV)/.dev-deps browser haproxy
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_formula.py
 	$(BIN)/python benchmarks/bench_browser.py
+	$(BIN)/python benchmarks/bench_first_load.py
+	$(BIN)/python benchmarks/bench_class.py
 
 # Mutation testing of the core's stopping rules, divergence messages, formula parser and
 # the CSV export (pyproject's [tool.mutmut]); prints the surviving mutants at the end.
