@@ -65,7 +65,7 @@ async def _late_fetch(url: str) -> list[tuple[int, bytes]]:
 
 
 def test_a_prepared_download_outlives_other_sessions_reruns(server):
-    (late, late_body), (again, again_body), (after_own_rerun, _) = asyncio.run(_late_fetch(server))
+    (late, late_body), (again, again_body), (after_own_rerun, _) = wsclient.run(_late_fetch(server))
     assert late == 200, "the file was gone before the browser fetched it"
     assert late_body.startswith(b"optimizer,step,x,y,loss"), "the CSV itself"
     assert (again, again_body) == (200, late_body)
@@ -96,6 +96,6 @@ async def _five_png(url: str) -> list[tuple[int, bytes]]:
 @pytest.mark.browser
 @pytest.mark.usefixtures("chromium_executable")
 def test_five_sessions_export_a_png_at_once(server):
-    got = asyncio.run(_five_png(server))
+    got = wsclient.run(_five_png(server))
     assert [status for status, _ in got] == [200] * 5
     assert all(body.startswith(b"\x89PNG\r\n\x1a\n") for _, body in got)

@@ -7,6 +7,8 @@ no real browser would send, are how the tests play a hostile client.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -98,3 +100,11 @@ async def prepare_download(ws, session: str, file_id: str, request_id: str = "dl
         if answer.error_msg:
             raise RuntimeError(answer.error_msg)
         return answer.deferred_file.url
+
+
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: Playwright's sync API (the browser tests'
+    fixtures) keeps an event loop running in the main thread for the whole test session,
+    where ``asyncio.run`` refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
