@@ -1,10 +1,13 @@
 # `make run` starts the app, `make test` runs every test; both build .venv on first use.
+# `make serve WORKERS=n PORT=p`: n app processes behind HAProxy (n: one a core).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+WORKERS ?= 0
+ADDRESS ?= 0.0.0.0
 
-.PHONY: run test lint format bench browser mutate clean
+.PHONY: run serve test lint format bench browser haproxy mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +25,19 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# A class: WORKERS app processes (0: one a core) behind HAProxy on PORT; Ctrl-C stops all.
+serve: $(VENV)/.run-deps haproxy
+	$(BIN)/python deploy/serve.py --workers $(WORKERS) --port $(PORT) --address $(ADDRESS)
+
+# `make serve` and its test need HAProxy; this finds or installs one.
+haproxy:
+	@bash tests/ensure_haproxy.sh
+
 # Browser tests and PNG export need a Chromium; this finds or installs one.
 browser: $(VENV)/.dev-deps
 	@bash tests/ensure_chromium.sh $(BIN)
 
-test: $(VENV)/.dev-deps browser
+test: $(VENV)/.dev-deps browser haproxy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -39,7 +50,7 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev-deps browser
+bench: $(VENV)/.dev-deps browser haproxy
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_formula.py
@@ -47,6 +58,8 @@ bench: $(VENV)/.dev-deps browser
 	$(BIN)/python benchmarks/bench_maps.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_slides.py
+	$(BIN)/python benchmarks/bench_first_load.py
+	$(BIN)/python benchmarks/bench_class.py
 
 # Mutation testing of the core's stopping rules, divergence messages, formula parser and
 # the CSV export (pyproject's [tool.mutmut]); prints the surviving mutants at the end.

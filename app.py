@@ -7,4 +7,5 @@ names. The pages are listed once, in :data:`ui.nav.PAGES`.
 
 from ui import nav
 
-nav.frame().run()
+with nav.run_slot():  # a class arriving at once is served a few runs at a time
+    nav.frame().run()

@@ -208,3 +208,50 @@ def test_a_broken_browser_path_is_reported_not_hung(runs, tmp_path, monkeypatch)
         export.png_bytes(figures.loss_figure(runs[1]))
     monkeypatch.undo()
     export.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("needs_chromium")
+def test_a_hung_render_is_given_up_and_the_next_export_works(runs):
+    """A render that never finishes frees the queue within RENDER_TIMEOUT_S (<= 15 s):
+    the export waiting behind it gets its picture, and so does the next one."""
+    import asyncio
+    import time
+
+    assert export.RENDER_TIMEOUT_S <= 15
+    fig = figures.loss_figure(runs[1])
+    export.png_bytes(fig)  # a running renderer
+    renderer = export._get_renderer()
+
+    async def hang(*args, **kwargs):
+        await asyncio.sleep(3600)
+
+    renderer._kaleido.calc_fig = hang  # this browser's next render never ends
+    outcome: dict[str, object] = {}
+
+    def hung() -> None:
+        t0 = time.monotonic()
+        try:
+            export.png_bytes(fig)
+        except export.ExportUnavailable as err:
+            outcome["hung"] = (str(err), time.monotonic() - t0)
+
+    def behind() -> None:
+        t0 = time.monotonic()
+        outcome["behind"] = (export.png_bytes(fig), time.monotonic() - t0)
+
+    first = threading.Thread(target=hung)
+    first.start()
+    while not export._lock.locked():  # the hung render holds the queue
+        time.sleep(0.01)
+    second = threading.Thread(target=behind)
+    second.start()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    message, seconds = outcome["hung"]
+    assert "given up" in message
+    assert seconds < export.RENDER_TIMEOUT_S + 3
+    png, waited = outcome["behind"]
+    assert png_size(png) == (1600, 1000), "the export queued behind it"
+    assert waited < export.RENDER_TIMEOUT_S + 30
+    assert png_size(export.png_bytes(fig)) == (1600, 1000), "and the next one"

@@ -8,7 +8,6 @@ A real click's event, sent the same way, must still move the start (so the test 
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -63,7 +62,7 @@ async def _send(url: str, event: str) -> tuple[list, list, list]:
 
 @pytest.mark.parametrize("event", list(HOSTILE.values()), ids=list(HOSTILE))
 def test_crafted_selection_is_ignored(server, event):
-    first, after, again = asyncio.run(_send(server, event))
+    first, after, again = wsclient.run(_send(server, event))
     for replies in (after, again):
         assert not wsclient.of_kind(replies, "exception"), "the page shows a traceback"
         assert _starts(replies) == _starts(first), "the start point moved"
@@ -71,6 +70,6 @@ def test_crafted_selection_is_ignored(server, event):
 
 
 def test_a_real_click_moves_the_start(server):
-    _, after, _ = asyncio.run(_send(server, CLICK))
+    _, after, _ = wsclient.run(_send(server, CLICK))
     assert not wsclient.of_kind(after, "exception")
     assert _starts(after) == [0.5, -1.25]

@@ -7,6 +7,8 @@ no real browser would send, are how the tests play a hostile client.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -74,3 +76,40 @@ def elements(replies: Iterable[ForwardMsg]) -> Iterator:
 def of_kind(replies: Iterable[ForwardMsg], kind: str) -> list:
     """The payloads of one kind of element (``"exception"``, ``"number_input"``, …)."""
     return [getattr(e, kind) for e in elements(replies) if e.WhichOneof("type") == kind]
+
+
+def session_id(replies: Iterable[ForwardMsg]) -> str:
+    """The server's id of this session (the browser names it in backend requests)."""
+    for m in replies:
+        if m.WhichOneof("type") == "new_session":
+            return m.new_session.initialize.session_id
+    raise LookupError("no new_session message in these replies")
+
+
+async def prepare_download(ws, session: str, file_id: str, request_id: str = "dl") -> str:
+    """Press a download button whose data is made on demand: the address of the file the
+    server made (``/media/...``), as the browser gets it before fetching it."""
+    msg = BackMsg()
+    req = msg.backend_operation_request
+    req.request_id, req.session_id = request_id, session
+    req.deferred_file.file_id = file_id
+    await ws.send(msg.SerializeToString())
+    while True:
+        reply = ForwardMsg()
+        reply.ParseFromString(await ws.recv())
+        if reply.WhichOneof("type") != "backend_operation_response":
+            continue
+        answer = reply.backend_operation_response
+        if answer.request_id != request_id:
+            continue
+        if answer.error_msg:
+            raise RuntimeError(answer.error_msg)
+        return answer.deferred_file.url
+
+
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: Playwright's sync API (the browser tests'
+    fixtures) keeps an event loop running in the main thread for the whole test session,
+    where ``asyncio.run`` refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -4,7 +4,9 @@ PNG goes through kaleido 1.x, which drives a headless Chromium (via choreographe
 Starting that browser takes seconds, so one renderer stays alive for the whole
 process: a kaleido instance opened once on an event loop of its own, in a daemon
 thread. Calls are serialized by a lock, because kaleido mixes up the images of
-concurrent callers. Nothing here ever downloads a browser: without a Chromium the
+concurrent callers. No caller holds that lock for long: a render that has not finished
+within :data:`RENDER_TIMEOUT_S` is abandoned with its browser (closed in the background),
+and the next export starts a fresh one. Nothing here ever downloads a browser: without a Chromium the
 export says so (``ExportUnavailable``) and the chart's own camera button still works.
 """
 
@@ -12,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import contextlib
 import copy
 import glob
 import os
 import shutil
 import threading
+import time
 from typing import Any
 
 import plotly.graph_objects as go
@@ -32,8 +36,12 @@ _PLAYWRIGHT_GLOBS = (
     "~/.cache/ms-playwright/chromium-*/chrome-linux*/chrome",
     "~/Library/Caches/ms-playwright/chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
 )
-_START_TIMEOUT_S = 60.0
-_RENDER_TIMEOUT_S = 90.0
+# What one export may take under the lock, everyone else's exports waiting: a render
+# (about 2 s) or a browser start (a few seconds) that takes longer is given up.
+RENDER_TIMEOUT_S = 15.0
+_START_TIMEOUT_S = 30.0
+# How long an export waits for the others' (five at once take ~10 s)
+_QUEUE_TIMEOUT_S = 60.0
 
 
 class ExportUnavailable(RuntimeError):
@@ -88,7 +96,7 @@ class _Renderer:
 
         async def open_kaleido() -> Any:
             # mathjax=False: our figures carry no LaTeX, and it would load from a CDN.
-            k = kaleido.Kaleido(n=1, timeout=_RENDER_TIMEOUT_S, mathjax=False, path=browser)
+            k = kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_S, mathjax=False, path=browser)
             await k.open()
             return k
 
@@ -99,11 +107,16 @@ class _Renderer:
             raise
 
     def _call(self, coroutine: Any, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result(timeout)
+        except BaseException:
+            future.cancel()  # a render given up must not go on in the browser
+            raise
 
-    def render(self, fig: dict, width: int, height: int) -> bytes:
+    def render(self, fig: dict, width: int, height: int, timeout: float) -> bytes:
         opts = dict(format="png", width=width, height=height, scale=1)
-        return self._call(self._kaleido.calc_fig(fig, opts=opts), _RENDER_TIMEOUT_S)
+        return self._call(self._kaleido.calc_fig(fig, opts=opts), timeout)
 
     def close(self) -> None:
         # closing a crashed browser is best effort
@@ -150,27 +163,50 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
+def _abandon(renderer: _Renderer) -> None:
+    """Close a renderer that failed or hung, in the background: closing a hung browser
+    can itself hang, and nobody should wait for it."""
+    threading.Thread(target=renderer.close, name="png-export-close", daemon=True).start()
+
+
 def png_bytes(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> bytes:
     """A classroom-ready PNG of ``fig`` (restyled copy: large fonts, legend, no controls).
 
-    Raises :class:`ExportUnavailable` when no Chromium can render it.
+    Raises :class:`ExportUnavailable` when no Chromium can render it, when the render
+    does not finish within :data:`RENDER_TIMEOUT_S` (the next export starts afresh), or
+    when the other exports in the queue take too long.
     """
     spec = classroom_copy(fig, width=width, height=height)
     global _renderer
-    with _lock:
-        renderer = _get_renderer()
-        try:
-            return renderer.render(spec, width, height)
-        except Exception:
-            # A browser that crashed or hung is replaced once; a second failure is reported.
-            renderer.close()
-            _renderer = None
-        try:
-            return _get_renderer().render(spec, width, height)
-        except ExportUnavailable:
-            raise
-        except Exception as err:
-            raise ExportUnavailable(f"PNG export failed: {err}") from err
+    if not _lock.acquire(timeout=_QUEUE_TIMEOUT_S):
+        raise ExportUnavailable("Many pictures are being made at the moment; try again.")
+    try:
+        deadline = time.monotonic() + RENDER_TIMEOUT_S
+        for attempt in (1, 2):
+            renderer = _get_renderer()
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                return renderer.render(spec, width, height, left)
+            except (TimeoutError, concurrent.futures.TimeoutError) as err:
+                # a hung render: give up on it and on its browser; the next export
+                # (someone else's, waiting on the lock) starts a fresh one
+                _abandon(renderer)
+                _renderer = None
+                raise ExportUnavailable(
+                    f"The picture took longer than {RENDER_TIMEOUT_S:.0f} s and was given up; "
+                    "try again."
+                ) from err
+            except Exception as err:
+                # a browser that crashed is replaced once; a second failure is reported
+                _abandon(renderer)
+                _renderer = None
+                if attempt == 2:
+                    raise ExportUnavailable(f"PNG export failed: {err}") from err
+        raise AssertionError("unreachable")
+    finally:
+        _lock.release()
 
 
 def _at_least(d: dict, key: str, size: float) -> None:

@@ -7,14 +7,19 @@ builds the menu from it, so each link points at the page it names and a deep lin
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
+import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from . import downloads
 from .state import UrlSettings, classroom_requested
 
 APP_NAME = "Optimizer Playground"
@@ -76,6 +81,25 @@ def settle_heap() -> None:
         gc.freeze()
 
 
+# How many page runs this process works on at once; the others wait their turn. A class
+# opening the link together starts sixty runs at the same moment: run side by side, they
+# share one GIL with the server's event loop and all finish together at the end, while
+# the loop has sent almost nothing (60 sessions, one process: every first page at
+# 10-11 s, half of them at 10.7 s). One at a time, each page is sent as soon as it is
+# ready: half the class has its page within 3-5 s and the last one sooner than before.
+# (Measured by benchmarks/bench_class.py; two slots did worse than one on two cores.)
+# More processes, not more slots, is how a server uses more cores: `make serve`.
+RUN_SLOTS = max(1, int(os.environ.get("PLAYGROUND_RUN_SLOTS") or 1))
+_slots = threading.BoundedSemaphore(RUN_SLOTS)
+
+
+@contextlib.contextmanager
+def run_slot() -> Iterator[None]:
+    """Hold one of the process's :data:`RUN_SLOTS` for a page run (the entry file's)."""
+    with _slots:
+        yield
+
+
 def in_classroom() -> bool:
     """Classroom mode (``classroom=1`` in the address): controls and menu tucked away."""
     return classroom_requested(st.query_params)
@@ -90,6 +114,7 @@ def leave_classroom() -> None:
 def frame() -> StreamlitPage:
     """Set up what every page shares and return the page the address names (to ``.run()``)."""
     settle_heap()
+    downloads.install()  # prepared downloads outlive other sessions' reruns
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in PAGES:
         sections.setdefault(spec.section, []).append(

@@ -1,0 +1,104 @@
+"""deploy/: the container image, the compose file and the Kubernetes manifest, checked as files.
+
+Building the image needs a registry for its Debian base, so the files are checked here
+without building: each parses, names what the others expect, and HAProxy accepts both
+of its configurations (``make serve``'s and the containers').
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+sys.path.insert(0, str(DEPLOY))
+
+import serve  # noqa: E402
+
+
+def _haproxy() -> str:
+    path = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not os.access(path, os.X_OK):
+        pytest.fail("HAProxy is not installed: `make haproxy` (Debian: apt-get install haproxy)")
+    return path
+
+
+def _haproxy_accepts(text: str, tmp_path: Path) -> None:
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(text)
+    out = subprocess.run(
+        [_haproxy(), "-c", "-f", str(cfg)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COOKIE_KEY": "test"},
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_haproxy_accepts_make_serves_configuration(tmp_path):
+    text = serve.haproxy_config("127.0.0.1", 8080, [("w1", 9001), ("w2", 9002)], tmp_path / "s")
+    _haproxy_accepts(text, tmp_path)
+    assert "cookie op_worker insert" in text and "balance source" not in text
+    assert "option httpchk GET /_stcore/health" in text
+
+
+def test_the_containers_balancer_is_make_serves(tmp_path):
+    text = (DEPLOY / "haproxy.cfg").read_text()
+    assert text == serve.container_config(), "regenerate: python deploy/serve.py --container-config"
+    _haproxy_accepts(text, tmp_path)
+
+
+def test_the_image_carries_the_whole_app_and_chromium():
+    docker = (DEPLOY / "Dockerfile").read_text()
+    assert re.search(r"^FROM debian:", docker, re.M)
+    assert "chromium" in docker and "CHROMIUM_PATH=/usr/bin/chromium" in docker
+    copied = set(re.findall(r"^COPY (\S+)", docker, re.M))
+    # every top-level part of the app the entry file can import
+    app_parts = {"app.py", "app_pages", "optim", "ui", ".streamlit", "requirements.txt"}
+    assert app_parts <= copied, app_parts - copied
+    assert "/_stcore/health" in docker
+
+
+def test_compose_runs_replicas_behind_the_balancer():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    app, balancer = compose["services"]["app"], compose["services"]["balancer"]
+    assert app["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert "replicas" in app["deploy"]
+    assert "STREAMLIT_SERVER_COOKIE_SECRET" in app["environment"]
+    assert (ROOT / balancer["build"]["dockerfile"]).exists()
+    assert "COPY deploy/haproxy.cfg" in (ROOT / balancer["build"]["dockerfile"]).read_text()
+    assert "server-template app" in (DEPLOY / "haproxy.cfg").read_text()  # the service's name
+    assert any(str(p).endswith(":8080") for p in balancer["ports"])
+
+
+def test_kubernetes_deployment_service_and_sticky_ingress():
+    docs = {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text())}
+    deployment, service, ingress = docs["Deployment"], docs["Service"], docs["Ingress"]
+    assert deployment["spec"]["replicas"] >= 2
+    pod = deployment["spec"]["template"]
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"] == labels
+    (container,) = pod["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/_stcore/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/_stcore/health"
+    assert any(e["name"] == "STREAMLIT_SERVER_COOKIE_SECRET" for e in container["env"])
+    port_names = {p["name"] for p in container["ports"]}
+
+    assert service["spec"]["selector"] == labels
+    (sport,) = service["spec"]["ports"]
+    assert sport["targetPort"] in port_names
+
+    notes = ingress["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600  # websockets
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] == sport["name"]

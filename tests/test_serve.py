@@ -1,0 +1,187 @@
+"""`make serve WORKERS=2`: two app processes behind HAProxy, driven by real browsers.
+
+One ``make serve`` on a free loopback port for the module. Two students (two browser
+contexts, as two machines behind one school address) must land on different workers,
+each keeping its page, its websocket and its reruns on the worker its cookie names;
+the page must work through the balancer (chart drawn, a slider redraws it), and the
+static files come compressed and, the second time, from HAProxy's cache. Ctrl-C on
+``make serve`` must leave no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.appserver import ARTIFACTS, ROOT, free_port
+from tests.test_browser import SIGNATURE, open_page, trajectory_signature
+
+pytestmark = pytest.mark.browser
+LONG = 90_000
+
+
+def _children(pid: int) -> set[int]:
+    """Every living descendant of ``pid`` (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                parents.setdefault(ppid, []).append(int(entry.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Served:
+    def __init__(self, proc: subprocess.Popen, url: str, lines: list[str]) -> None:
+        self.proc, self.url, self.lines = proc, url, lines
+        text = "\n".join(lines)
+        self.workers = {m[0]: int(m[1]) for m in re.findall(r"worker (w\d+) pid (\d+)", text)}
+        self.control = re.search(r"control socket (\S+)", text)[1]
+
+    def stat(self) -> dict[str, dict[str, str]]:
+        """HAProxy's ``show stat`` for the app's workers: name -> column -> value."""
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(self.control)
+            s.sendall(b"show stat\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        rows = data.decode().strip().splitlines()
+        head = rows[0].lstrip("# ").split(",")
+        table = [dict(zip(head, r.split(","), strict=False)) for r in rows[1:]]
+        return {r["svname"]: r for r in table if r["pxname"] == "streamlit"}
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    venv = Path(sys.prefix)
+    # the test's own interpreter stands for .venv; its packages are installed already
+    cmd = ["make", "-s", "-o", f"{venv}/.run-deps", "serve", "WORKERS=2", f"PORT={port}"]
+    cmd += ["ADDRESS=127.0.0.1", f"VENV={venv}"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a terminal of its own: Ctrl-C reaches make and serve.py
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 180
+    while not any("control socket" in line for line in lines):
+        line = proc.stdout.readline()
+        if not line:
+            pytest.fail("make serve stopped:\n" + "".join(lines))
+        lines.append(line)
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail("make serve did not start within 180 s:\n" + "".join(lines))
+    served = Served(proc, f"http://127.0.0.1:{port}", lines)
+    try:
+        yield served
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            for pid in served.workers.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_two_students_get_two_workers_and_keep_them(served, browser: Browser, artifacts):
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in "ab"]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for page in pages:
+            open_page(page, served.url)
+        cookies = [
+            {c["name"]: c["value"] for c in ctx.cookies()}.get("op_worker") for ctx in contexts
+        ]
+        assert sorted(cookies) == ["w1", "w2"], f"one student a worker, by cookie: {cookies}"
+        stat = served.stat()
+        # each worker holds exactly one open connection: its student's websocket
+        assert {w: int(stat[w]["scur"]) for w in ("w1", "w2")} == {"w1": 1, "w2": 1}
+        assert all(stat[w]["status"] == "UP" for w in ("w1", "w2")), "health checks"
+
+        # the page works through the balancer: a slider redraws the chart, on the same worker
+        page = pages[0]
+        before = trajectory_signature(page)
+        served_before = {w: int(stat[w]["stot"]) for w in ("w1", "w2")}
+        steps = page.get_by_role("slider", name="Steps")
+        steps.focus()
+        steps.press("Home")
+        page.wait_for_function(f"(b) => ({SIGNATURE})() !== b", arg=before, timeout=LONG)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+        stat = served.stat()
+        assert {w: int(stat[w]["scur"]) for w in ("w1", "w2")} == {"w1": 1, "w2": 1}
+        # the rerun stayed on the first student's worker: the other one saw nothing of it
+        other = "w2" if cookies[0] == "w1" else "w1"
+        assert int(stat[other]["stot"]) == served_before[other]
+        page.screenshot(path=str(artifacts / "serve-two-workers.png"), full_page=True)
+    finally:
+        for c in contexts:
+            c.close()
+
+
+def _get(url: str) -> tuple[dict, bytes]:
+    req = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return {k.lower(): v for k, v in r.headers.items()}, r.read()
+
+
+def test_static_files_come_compressed_from_the_cache(served):
+    _, index = _get(served.url + "/")
+    html = gzip.decompress(index).decode()
+    script = re.search(r'src="\./(static/js/[^"]+\.js)"', html)[1]
+    served_before = sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2"))
+    headers, body = _get(f"{served.url}/{script}")
+    assert headers.get("content-encoding") == "gzip"
+    assert len(gzip.decompress(body)) > 2 * len(body), "compressed, and well"
+    again, body_again = _get(f"{served.url}/{script}")
+    assert again.get("content-encoding") == "gzip" and body_again == body
+    # at most the first of the two reached a worker; the second came from HAProxy's cache
+    served_after = sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2"))
+    assert served_after - served_before <= 1
+
+
+def test_ctrl_c_stops_everything(served):
+    """Last in this module: Ctrl-C, as a terminal sends it, leaves no process behind."""
+    tree = _children(served.proc.pid)
+    for pid in served.workers.values():
+        tree |= {pid} | _children(pid)
+    assert len(served.workers) == 2 and tree
+    os.killpg(served.proc.pid, signal.SIGINT)
+    served.proc.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while (left := [p for p in tree if _alive(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)  # waiting for the kernel to reap what was stopped
+    assert left == [], f"left running after Ctrl-C: {left}"
