@@ -31,6 +31,7 @@ ALLOWED = {
     "optim.expression._answers": "bounded cache (CACHE_SIZE formulas), by formula text",
     "optim.expression._pending": "formulas being analysed right now; emptied as each finishes",
     "ui.export._renderer": "the PNG exporter's browser, a resource of this process",
+    "ui.maps._memo": "bounded cache (the last 24 maps), by their settings",
 }
 MUTATORS = {
     "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update",

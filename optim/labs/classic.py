@@ -150,7 +150,7 @@ SECOND_FORM = {"C": 1010.0, "period": 101, "other": -10.0}
 SECOND_STEPS = 10_000
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def _second_form() -> tuple:
     """The second form does not depend on the knob: computed once per process."""
     return _online_pair(make_problem("online_linear", **SECOND_FORM), (0.9, 0.99), SECOND_STEPS)
