@@ -1,9 +1,8 @@
-"""The Playground: optimizers racing across a loss surface (the landing page)."""
+"""The Playground: a race of up to eight runs across a loss surface (the landing page)."""
 
 import streamlit as st
 
-from optim import OPTIMIZERS
-from ui import controls, nav, panels, runs
+from ui import controls, nav, panels, presets, race, runs
 from ui.state import UrlSettings, escape_markdown
 
 classroom = nav.in_classroom()
@@ -11,16 +10,16 @@ url = UrlSettings(st.query_params, st.session_state)
 url.check_bool("view3d", "3-D view")  # its toggle is drawn below the notices
 if not classroom:
     st.title("Optimizer Playground")
-    st.caption("Pick a surface and up to six optimizers; click the map to move the start.")
+    st.caption("Race up to eight runs; click the map to move the start.")
 
 # -- sidebar: every setting, each one bound to the URL
 st.sidebar.subheader("Loss surface")
 name, params, formula = controls.surface_controls(url)
 key, surface, formula_error = runs.resolve_surface(name, params, formula)
 start = controls.start_controls(url, surface)
-st.sidebar.subheader("Optimizers")
-names = controls.optimizer_choice(url)
-mode, choices = controls.optimizer_controls(url, names)
+st.sidebar.subheader("Runs")
+presets.preset_buttons()
+mode, choices = race.race_controls(url, surface, name)
 st.sidebar.subheader("Run")
 run = controls.run_controls(url, surface)
 
@@ -33,13 +32,8 @@ if formula_error:
         f"{escape_markdown(formula_error.rstrip('.'))}. Showing the last good one.",
         icon=":material/error:",
     )
-for choice in choices:
-    if choice.error:
-        st.warning(
-            f"{OPTIMIZERS[choice.name].label} is left out: {choice.error}", icon=":material/block:"
-        )
-if not names:
-    st.info("Choose at least one optimizer in the sidebar.", icon=":material/arrow_back:")
+for text in panels.choice_notes(mode, choices, surface):
+    st.warning(text, icon=":material/block:")
 
 series = runs.all_series(key, choices, start, run)
 view = runs.View(key, tuple(choices), start, run, classroom, panels.subtitle(mode, run, surface))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 import optim
 
 from . import algorithms, export, export_csv
-from .controls import COMPARE, GRAD_MODES, RunSettings
+from .controls import COMPARE, RunSettings
 from .runs import View, chart, results
 from .state import UrlSettings, fmt_number
 
@@ -18,15 +19,37 @@ def subtitle(mode: str, run: RunSettings, surface: Any) -> str:
     """The chart's one-line statement of how the comparison was set up."""
     parts = [COMPARE[mode], f"{run.steps} steps"]
     if surface.is_data:
-        if run.batch_size is None:
-            parts.append(GRAD_MODES["full"].lower() + " gradient")
-        else:
-            parts.append(f"batch size {run.batch_size} of {surface.n_samples}")
+        parts.append(f"{surface.n_samples} data points")
     elif run.noise:
         parts.append(f"gradient noise std {fmt_number(run.noise)}")
     if run.schedule != next(iter(optim.SCHEDULES)):
         parts.append(f"{run.schedule.replace('_', ' ')} schedule")
+    if run.tol:
+        parts.append(f"early stop: loss change < {fmt_number(run.tol)} for {run.patience} steps")
     return " · ".join(parts)
+
+
+def choice_notes(mode: str, choices: list, surface: Any) -> list[str]:
+    """Runs left out (invalid settings) and, at one shared rate, optimizers whose own
+    default rate is ten times off it (Adadelta's is 1.0: at 0.1 it looks broken)."""
+    notes = []
+    for i, c in enumerate(choices):
+        label = optim.OPTIMIZERS[c.name].label
+        if c.error:
+            notes.append(f"Run {i + 1} ({label}) is left out: {c.error}")
+    if mode == "same" and choices:
+        lr = dict(choices[0].hyper).get("lr")
+        own = {c.name: optim.OPTIMIZERS[c.name].defaults().get("lr") for c in choices}
+        typical = float(np.median([v for v in own.values() if v]))
+        for name, value in own.items():
+            if value and not (0.1 < value / typical < 10):
+                notes.append(
+                    f"{optim.OPTIMIZERS[name].label}'s own learning rate (torch's default) is "
+                    f"{fmt_number(value)}, ten times or more away from the others' "
+                    f"{fmt_number(typical)}: at the shared {fmt_number(lr)} it may look broken. "
+                    'Choose "Each optimizer its own learning rate" to compare it fairly.'
+                )
+    return notes
 
 
 def results_table(view: View) -> None:
@@ -44,8 +67,9 @@ def results_table(view: View) -> None:
 
 def update_rules(choices: list) -> None:
     """Each optimizer's update rule, idea and PyTorch line, one click away."""
-    cols = st.columns(max(len(choices), 1))
-    for col, choice in zip(cols, choices, strict=False):
+    firsts = list({c.name: c for c in reversed(choices)}.values())[::-1]
+    cols = st.columns(max(len(firsts), 1))
+    for col, choice in zip(cols, firsts, strict=False):
         cls = optim.OPTIMIZERS[choice.name]
         with col.popover(f"{cls.label} rule", icon=":material/functions:", width="stretch"):
             st.latex(cls.latex)

@@ -11,7 +11,7 @@ about a tenth of a default rerun's own time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +24,8 @@ import optim
 
 from . import figures
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
-from .figures import PALETTE, Series, surface_grid
+from .figures import Series, surface_grid
+from .figures.series import DASHES, optimizer_color, status_words
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
 
@@ -86,30 +87,64 @@ def run_one(
         seed=run.seed,
         schedule=schedule,
         tol=run.tol,
+        patience=run.patience,
     )
 
 
-def series_label(name: str, hyper: dict[str, Any]) -> str:
-    """Legend text: the label and the learning rate, e.g. ``Adam  lr=0.001``."""
-    return (
-        f"{optim.OPTIMIZERS[name].label}  lr={hyper['lr']:.3g}"
-        if "lr" in hyper
-        else (optim.OPTIMIZERS[name].label)
-    )
+def series_label(name: str, hyper: dict[str, Any], batch: int | None = None) -> str:
+    """Legend text: the label and the learning rate, e.g. ``Adam  lr=0.001``, and the
+    batch size of a stochastic run on a data problem."""
+    text = optim.OPTIMIZERS[name].label
+    if "lr" in hyper:
+        text += f"  lr={hyper['lr']:.3g}"
+    if batch is not None:
+        text += "  single sample" if batch == 1 else f"  batch {batch}"
+    return text
+
+
+def distinct_labels(choices: list[OptimizerChoice]) -> list[str]:
+    """Legend texts; two runs that would read the same also name what sets them apart."""
+    labels = [series_label(c.name, dict(c.hyper), c.batch) for c in choices]
+    for i, c in enumerate(choices):
+        twins = [j for j in range(len(choices)) if labels[j] == labels[i] and j != i]
+        if not twins:
+            continue
+        other = choices[twins[0]]
+        diff = [k for k, v in c.hyper if dict(other.hyper).get(k) != v and k != "lr"]
+        if diff:
+            labels[i] += f"  {diff[0]}={_short(dict(c.hyper)[diff[0]])}"
+    return labels
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{v:.3g}" for v in value) + ")"
+    return f"{value:.3g}"
 
 
 def all_series(
     key: SurfaceKey, choices: list[OptimizerChoice], start: tuple[float, float], run: RunSettings
 ) -> list[Series]:
-    """One coloured series per valid optimizer choice (slot i keeps colour i)."""
+    """One series per valid run: the optimizer's colour, a dash per repeat of it."""
     out = []
-    for slot, choice in enumerate(choices):
+    seen: dict[str, int] = {}
+    labels = distinct_labels(choices)
+    for choice, label in zip(choices, labels, strict=True):
+        repeat = seen.get(choice.name, 0)
+        seen[choice.name] = repeat + 1
         if choice.error:
             continue
-        traj = run_one(key, choice.name, choice.hyper, start, run)
+        settings = run if choice.batch == run.batch_size else replace(run, batch_size=choice.batch)
+        traj = run_one(key, choice.name, choice.hyper, start, settings)
         out.append(
             Series(
-                series_label(choice.name, dict(choice.hyper)), PALETTE[slot % len(PALETTE)], traj
+                label,
+                optimizer_color(choice.name, len(out)),
+                traj,
+                DASHES[repeat % len(DASHES)],
+                choice.name,
             )
         )
     return out
@@ -203,7 +238,7 @@ def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
                 "final loss": None if last is None else float(s.traj.final_loss),
                 "distance to nearest minimum": s.traj.distance(),
                 "steps": s.traj.steps_taken(),
-                "status": str(np.asarray(s.traj.status).reshape(())),
+                "status": status_words(s.traj),
             }
         )
     return rows

@@ -130,7 +130,7 @@ def contour_figure(
         kept.append(keep)
         k = min(shown, n_last)
         suffix = {"diverged": "  (diverged)", "converged": "  (converged)"}.get(status, "")
-        line = dict(color=s.color, width=f["line"])
+        line = dict(color=s.color, width=f["line"], dash=s.dash)
         drawn = _pts(path, keep, 0, k) if do_frames else path[: k + 1]
         traces.append(
             dict(

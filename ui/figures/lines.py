@@ -17,13 +17,10 @@ def _steps_end(series: list[Series] | tuple[Series, ...]) -> int:
     return max((max(s.traj.n_valid() - 1, 0) for s in series), default=0)
 
 
-# Line charts: one dash pattern per series on top of its colour, so that series with
-# the same values (SGD and Lion share lr along every axis) stay visible one over another.
-_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-
-
+# Line charts: a run's dash is its own (see Series.dash), so repeated runs of one
+# optimizer, and series with equal values, stay visible one over another.
 def _line(s: Series, k: int, f: dict) -> dict:
-    return dict(color=s.color, width=f["line"] - 0.5, dash=_DASHES[k % len(_DASHES)])
+    return dict(color=s.color, width=f["line"] - 0.5, dash=s.dash)
 
 
 def _log_axis(values: list[np.ndarray], **extra: Any) -> dict:
