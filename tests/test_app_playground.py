@@ -493,3 +493,60 @@ def test_results_give_the_nearest_minimum_and_the_steps_actually_taken():
         assert gaps.min() < gaps.max()  # which minimum counts matters here
         assert row["status"].startswith("reached a minimum"), row["status"]
         assert row["steps"] == int(traj.stop_step) < 1500
+
+
+def load(at: AppTest, key: str) -> AppTest:
+    at.button(key=f"preset_{key}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_preset_learning_rate_too_small_right_too_big():
+    at = load(run_app(), "lr")
+    assert names(at) == ["sgd"] * 3 and at.radio(key="compare").value == "own"
+    status = results(at)["status"].tolist()
+    assert status[0].startswith("ran all") and status[2].startswith("diverged"), status
+    loss = results(at)["final loss"].tolist()
+    assert loss[1] < loss[0]  # the right rate arrives, the small one crawls
+    assert len(at.query_params["run"]) == 3  # the preset is an ordinary link
+
+
+def test_preset_gd_vs_sgd_vs_minibatch():
+    at = load(run_app(), "batch")
+    assert at.selectbox(key="surface").value == "linear"
+    assert [r.batch for _, r in race(at)] == [None, 10, 1]
+    labels = results(at)["optimizer"].tolist()
+    assert len(set(labels)) == 3 and "batch 10" in labels[1] and "single sample" in labels[2]
+
+
+def test_preset_seven_classics_in_one_race():
+    at = load(run_app(), "classics")
+    assert names(at) == [
+        "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam"
+    ]  # fmt: skip
+    paths = [t for t in chart(at)["data"] if t.get("showlegend") and "lr=" in t.get("name", "")]
+    assert len({t["line"]["color"] for t in paths}) == 7
+    assert not results(at)["status"].str.startswith("diverged").any()
+
+
+def test_preset_tf2_post_on_its_quadratic_fit_with_its_early_stop():
+    at = load(run_app(), "tf2")
+    assert at.selectbox(key="surface").value == "quadratic"
+    assert names(at) == ["sgd", "momentum", "adagrad", "rmsprop", "adam"]
+    assert all(r.values["lr"] == 0.001 for _, r in race(at))
+    assert race(at)[3][1].values["alpha"] == 0.9 and race(at)[4][1].values["eps"] == 1e-5
+    assert at.number_input(key="tol").value == 1e-5
+    assert at.number_input(key="patience").value == 3
+    assert results(at)["status"].str.contains("stopped early|minimum").any()
+    assert "1e-05" in json.dumps(chart(at)["layout"])  # the chart states the early stop
+
+
+def test_preset_pytorch_post_four_with_its_settings():
+    at = load(run_app(), "torch4")
+    runs = [r for _, r in race(at)]
+    assert [r.name for r in runs] == ["sgd", "momentum", "rmsprop", "adam"]
+    assert all(r.values["lr"] == 0.01 and r.batch == 32 for r in runs)
+    assert runs[1].values["momentum"] == 0.8 and runs[2].values["alpha"] == 0.9
+    assert (runs[3].values["betas[0]"], runs[3].values["betas[1]"]) == (0.9, 0.99)
+    again = run_app(link_query(at))  # and its link opens it again
+    assert [r for _, r in race(again)] == runs
