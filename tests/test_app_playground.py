@@ -550,3 +550,66 @@ def test_preset_pytorch_post_four_with_its_settings():
     assert (runs[3].values["betas[0]"], runs[3].values["betas[1]"]) == (0.9, 0.99)
     again = run_app(link_query(at))  # and its link opens it again
     assert [r for _, r in race(again)] == runs
+
+
+def test_step_inspector_takes_a_chosen_step_apart_and_keeps_it_in_the_link():
+    at = run_app({**FAST, "run": ["SGD lr=0.01", "Adam lr=0.1"], "step": "1"})
+    assert at.subheader[-1].value == "Step 1, taken apart" or any(
+        h.value == "Step 1, taken apart" for h in at.subheader
+    )
+    tables = {m.value.strip("*"): None for m in at.markdown if m.value.startswith("**")}
+    assert any("Adam" in t for t in tables)
+    adam = at.dataframe[-1].value
+    rows = dict(zip(adam["quantity"], adam["x"], strict=True))
+    surface = optim.make_surface("bowl")
+    g = surface.value_and_grad(surface.start)[1]
+    assert rows["g (gradient)"] == pytest.approx(g[0])
+    assert rows["m̂ (bias-corrected)"] == pytest.approx(g[0])
+    assert rows["Δθ (the step)"] == pytest.approx(-0.1 * np.sign(g[0]), rel=1e-6)
+    at.button(key="step_fwd").click().run()
+    assert at.number_input(key="step").value == 2
+    assert link_query(at)["step"] == "2"
+    fig = chart(at)
+    meta = fig["layout"]["meta"]["race"]
+    assert all(fig["data"][i]["x"] == [2, 2] for i in meta["cursors"])
+    at.button(key="step_back").click().run()
+    at.button(key="step_back").click().run()
+    at.button(key="step_back").click().run()  # not below the start
+    assert at.number_input(key="step").value == 0
+    assert any(h.value == "Step 0: the start" for h in at.subheader)
+
+
+def test_the_shown_step_defaults_to_the_end_and_is_clamped_to_the_run():
+    at = run_app(FAST)
+    assert at.number_input(key="step").value == 20 and "step" not in link_query(at)
+    at = run_app({**FAST, "step": "500"})
+    assert at.number_input(key="step").value == 20
+    assert "500" in warnings_text(at)
+
+
+def test_the_loss_axis_switches_to_linear_and_the_link_keeps_it():
+    at = run_app(FAST)
+    at.radio(key="loss_scale").set_value("linear").run()
+    assert chart(at)["layout"]["yaxis2"]["type"] == "linear"
+    assert link_query(at)["loss_scale"] == "linear"
+    again = run_app({**FAST, "loss_scale": "linear"})
+    assert chart(again)["layout"]["yaxis2"]["type"] == "linear"
+
+
+def test_a_data_problem_says_what_its_data_is():
+    at = run_app({**FAST, "surface": "linear"})
+    about = [e for e in at.expander if "About this surface" in e.label]
+    assert about
+    text = " ".join(c.value for c in at.caption)
+    assert "100 points of y = 2x \\+ 3" in text or "100 points of y = 2x + 3" in text.replace(
+        "\\", ""
+    )
+    assert any(t.get("name") == "data" for t in chart(at)["data"])  # and shows it
+
+
+def test_a_click_on_the_map_stores_a_rounded_start():
+    from ui.controls import clicked_start
+
+    event = {"selection": {"points": [{"x": 0.123456789, "y": -1.98765}]}}
+    assert clicked_start(event) == (0.123, -1.988)
+    assert clicked_start({"selection": {"points": [{"x": "1", "y": 1}]}}) is None

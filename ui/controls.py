@@ -342,6 +342,17 @@ def clicked_point(event: Any) -> tuple[float, float] | None:
     return x, y
 
 
+def clicked_start(event: Any) -> tuple[float, float] | None:
+    """The start a click sets: the clicked point rounded to 3 decimals, so the link holds
+    ``x0=1.234``, not sixteen digits.
+
+    >>> clicked_start({"selection": {"points": [{"x": 0.123456, "y": -1.98765}]}})
+    (0.123, -1.988)
+    """
+    point = clicked_point(event)
+    return None if point is None else (round(point[0], 3), round(point[1], 3))
+
+
 def set_start_from_click() -> None:
     """Chart-selection callback: the clicked point becomes the start (before widgets exist).
 
@@ -352,9 +363,9 @@ def set_start_from_click() -> None:
         event = st.session_state.get("contour")
     except (ValueError, TypeError):  # Streamlit could not decode the event's text
         return
-    point = clicked_point(event)
-    if point is not None:  # rounded: the link holds "1.234", not sixteen digits
-        st.session_state["x0"], st.session_state["y0"] = (round(v, 3) for v in point)
+    point = clicked_start(event)
+    if point is not None:
+        st.session_state["x0"], st.session_state["y0"] = point
 
 
 # -- run settings ------------------------------------------------------------------------

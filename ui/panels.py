@@ -11,8 +11,8 @@ import optim
 
 from . import algorithms, export, export_csv
 from .controls import COMPARE, RunSettings
-from .runs import View, chart, results
-from .state import UrlSettings, fmt_number
+from .runs import View, chart, inspect_step, results
+from .state import UrlSettings, escape_markdown, fmt_number
 
 
 def subtitle(mode: str, run: RunSettings, surface: Any) -> str:
@@ -135,3 +135,88 @@ def share_panel(url: UrlSettings) -> None:
         st.code(url.link(base), language=None, wrap_lines=True)
         st.caption("For a projector: the same settings with the controls tucked away.")
         st.code(url.link(base, classroom="1"), language=None, wrap_lines=True)
+
+
+# -- one step at a time ------------------------------------------------------------------------
+def _nudge(delta: int, last: int) -> None:
+    """±1 button callback: the shown step moves by one, within the run."""
+    now = st.session_state.get("step", last)
+    st.session_state["step"] = float(min(max(int(round(now)) + delta, 0), last))
+
+
+LOSS_SCALES = {"log": "log", "linear": "linear"}
+
+
+def step_controls(url: UrlSettings, last: int) -> tuple[int, bool]:
+    """The shown step (±1 buttons and a typed step, kept in the link) and the loss axis."""
+    url.check_number("step", "step", 0, last, integer=True)
+    if isinstance(st.session_state.get("step"), (int, float)):
+        st.session_state["step"] = float(min(max(st.session_state["step"], 0), last))
+    cols = st.columns([1, 2, 1, 3], vertical_alignment="bottom")
+    cols[0].button(
+        "−1", key="step_back", on_click=_nudge, args=(-1, last), width="stretch",
+        help="One step back",
+    )  # fmt: skip
+    step = cols[1].number_input(
+        "Step shown (and taken apart below)",
+        0.0,
+        float(last),
+        float(last),
+        step=1.0,
+        format="%.0f",
+        key="step",
+        bind="query-params",
+    )
+    cols[2].button(
+        "+1", key="step_fwd", on_click=_nudge, args=(1, last), width="stretch",
+        help="One step on",
+    )  # fmt: skip
+    step = int(round(step))
+    url.record("step", None if step == last else str(step))
+    url.check_choice("loss_scale", "loss axis", LOSS_SCALES)
+    scale = cols[3].radio(
+        "Loss axis", list(LOSS_SCALES), key="loss_scale", horizontal=True, bind="query-params"
+    )
+    url.record("loss_scale", None if scale == "log" else scale)
+    return step, scale == "log"
+
+
+def inspector(view: View, step: int) -> None:
+    """Step ``step`` of every run, taken apart: g, every state field, effective lr, Δθ."""
+    tables = inspect_step(view, step)
+    st.subheader(f"Step {step}, taken apart" if step else "Step 0: the start")
+    if not tables:
+        st.caption("Pick a step from 1 on to see what each optimizer did in it.")
+        return
+    st.caption(
+        "For each run: the gradient g, the optimizer's state after the step under its "
+        "symbol, the learning rate, the effective learning rate per coordinate and the "
+        "step Δθ. On the map, the arrows at each head show −γ·g, −γ·m and Δθ."
+    )
+    cols = st.columns(2)
+    for i, (label, table) in enumerate(tables):
+        with cols[i % 2]:
+            st.markdown(f"**{escape_markdown(label)}**")
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    c: st.column_config.NumberColumn(format="%.5g") for c in table.column_names[1:]
+                },
+            )
+
+
+def about_surface(surface: Any, run: RunSettings) -> None:
+    """What the surface is (its formula; for a data problem, the data) and the schedule."""
+    with st.expander(f"About this surface: {surface.label}", icon=":material/info:"):
+        latex = getattr(surface, "latex", "")
+        if latex:
+            st.latex(f"f({', '.join(surface.variables)}) = {latex}")
+        description = getattr(surface, "description", "")
+        if description:
+            st.caption(escape_markdown(description))
+        schedule = optim.make_schedule(run.schedule, **dict(run.schedule_params))
+        if getattr(schedule, "latex", ""):
+            st.caption(f"Learning-rate schedule: {escape_markdown(schedule.label)}")
+            st.latex(schedule.latex)

@@ -166,6 +166,8 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
     """The picked run's widgets; returns the run as they set it."""
     box = st.sidebar.container(border=True)
     cls = optim.OPTIMIZERS[run.name]
+    position = [u for u, _ in _store()].index(uid) + 1
+    box.markdown(f"**Run {position}: {cls.label}**")
     values: dict[str, Any] = {}
     for spec in runlist.specs(run.name):
         key = editor_key(run.name, spec["key"])
@@ -205,7 +207,6 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         key="ed_copy",
         on_click=_duplicate,
         args=(uid,),
-        icon=":material/content_copy:",
         disabled=len(_store()) >= MAX_RUNS,
         help="Add a copy of this run (then change one setting).",
         width="stretch",
@@ -215,7 +216,6 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         key="ed_reset",
         on_click=_reset,
         args=(uid,),
-        icon=":material/restart_alt:",
         help="Every setting of this run back to torch's default.",
         width="stretch",
     )
@@ -224,7 +224,6 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         key="ed_remove",
         on_click=_remove,
         args=(uid,),
-        icon=":material/delete:",
         disabled=len(_store()) <= 1,
         width="stretch",
     )

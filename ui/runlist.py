@@ -14,7 +14,6 @@ link and the tests can read one:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -147,8 +146,8 @@ def parse_run(raw: str, notes: list[str], max_batch: int | None = None) -> RunSp
     >>> notes = []
     >>> parse_run("adam lr=2e-3 betas0=0.5", notes).values["betas[0]"], notes
     (0.5, [])
-    >>> parse_run("Adam lr=abc", notes).values["lr"], notes[0][:22]
-    (0.001, 'Ignored Adam learning ')
+    >>> parse_run("Adam lr=abc", notes).values["lr"], notes[0][:18]
+    (0.001, 'Ignored Adam lr = ')
     """
     tokens = str(raw).split()
     if not tokens:
@@ -311,7 +310,3 @@ def playground_link(
         query["steps"] = str(int(steps))
     query.update({k: str(v) for k, v in extra.items()})
     return "?" + urlencode(query, doseq=True)
-
-
-def finite(values: Iterable[float]) -> bool:
-    return all(math.isfinite(float(v)) for v in values)

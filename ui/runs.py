@@ -22,7 +22,7 @@ import streamlit as st
 
 import optim
 
-from . import figures
+from . import figures, stepview
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
 from .figures import Series, surface_grid
 from .figures.series import DASHES, optimizer_color, status_words
@@ -160,6 +160,7 @@ class View:
     run: RunSettings
     classroom: bool = False
     subtitle: str = ""
+    loss_log: bool = True
 
 
 @lru_cache(maxsize=48)
@@ -187,6 +188,18 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             animate=not still,
             click_targets=not still,
         )
+    if kind == "race":
+        return figures.race_figure(
+            surface,
+            series,
+            grid=grid_for(view.key),
+            replays=replays(view),
+            title=title,
+            subtitle=view.subtitle,
+            classroom=cls,
+            start=view.start,
+            loss_log=view.loss_log,
+        )
     if kind == "surface3d":
         return figures.surface3d_figure(
             surface, series, grid=grid_for(view.key), title=title, classroom=cls
@@ -207,10 +220,10 @@ class ReadyFigure(go.Figure):
     shallow copies. ``source`` is the original figure (for PNG export).
     """
 
-    def __init__(self, source: go.Figure) -> None:
+    def __init__(self, source: go.Figure, ready: dict | None = None) -> None:
         super().__init__()
         self._source = source  # plotly figures only take underscored attributes
-        self._ready = source.to_dict()
+        self._ready = source.to_dict() if ready is None else ready
 
     @property
     def source(self) -> go.Figure:
@@ -224,6 +237,46 @@ class ReadyFigure(go.Figure):
 def shown(view: View, kind: str) -> ReadyFigure:
     """The chart of ``kind`` as ``st.plotly_chart`` gets it (see :class:`ReadyFigure`)."""
     return ReadyFigure(chart(view, kind))
+
+
+@lru_cache(maxsize=48)
+def replays(view: View) -> tuple:
+    """Each run's optimizer state after every step (for the arrows and the inspector)."""
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    valid = [c for c in view.choices if not c.error]
+    return tuple(
+        stepview.replay(s.traj, c.name, dict(c.hyper)) for s, c in zip(series, valid, strict=True)
+    )
+
+
+def last_step(view: View) -> int:
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    return max((max(s.traj.n_valid() - 1, 0) for s in series), default=0)
+
+
+@lru_cache(maxsize=64)
+def race_at(view: View, step: int) -> ReadyFigure:
+    """The race as ``st.plotly_chart`` gets it, standing at ``step`` (the end: as built)."""
+    base = shown(view, "race")
+    if step >= last_step(view):
+        return base
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    ready = figures.at_step(base.to_dict(), series, replays(view), step, build_surface(view.key))
+    return ReadyFigure(base.source, ready)
+
+
+@lru_cache(maxsize=64)
+def inspect_step(view: View, step: int) -> tuple[tuple[str, pa.Table], ...]:
+    """The step inspector's tables: one per run, as (legend text, Arrow table)."""
+    surface = build_surface(view.key)
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    variables = tuple(getattr(surface, "variables", ("x", "y")))[:2]
+    out = []
+    for s, rep in zip(series, replays(view), strict=True):
+        rows = stepview.step_rows(s.traj, rep, step, variables)
+        if rows:
+            out.append((s.label, pa.Table.from_pylist(rows)))
+    return tuple(out)
 
 
 def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
