@@ -106,7 +106,7 @@ def test_share_link_restores_the_state(page: Page, app_url):
     before = trajectory_signature(page)
     fresh = page.context.new_page()
     open_page(fresh, app_url + "/?" + urlsplit(link).query)
-    expect(fresh.get_by_label("Steps")).to_have_value("60")
+    expect(fresh.get_by_role("spinbutton", name="Steps", exact=True)).to_have_value("60")
     assert trajectory_signature(fresh) == before
     fresh.close()
 
@@ -179,7 +179,7 @@ def test_clicking_the_map_moves_the_start(page: Page, app_url):
     open_page(page, app_url)
     start_x = page.get_by_label("Start x")
     before = start_x.input_value()
-    plot = page.locator(".st-key-contour .nsewdrag")
+    plot = page.locator(".st-key-contour .nsewdrag[data-subplot=xy]")
     box = plot.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
     expect(start_x).not_to_have_value(before, timeout=LONG)
@@ -226,6 +226,7 @@ def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):
     open_page(page, app_url + "/?steps=100")
     assert page.evaluate(CURSORS) == [100] * 4
     rail = page.locator(".st-key-contour .slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
     page.wait_for_function(f"() => ({CURSORS})()[0] !== 100", timeout=LONG)
@@ -257,6 +258,8 @@ def test_phone_layout_at_390_px(page: Page, app_url, artifacts):
     page.goto(app_url + "/?steps=60")
     expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    # the controls wait in the sidebar instead of covering the page
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
     buttons = page.locator(".st-key-contour .updatemenu-button")
     rail = _box(page, ".st-key-contour .slider-rail-touch-rect")
     for i in range(buttons.count()):

@@ -623,3 +623,19 @@ def test_3d_paths_are_drawn_on_or_above_the_mesh_in_a_narrow_valley():
         traj.loss[np.asarray(path.customdata, float)[:, 0][ok].astype(int)],
         rtol=1e-5,
     )
+
+
+def test_3d_z_axis_says_loss_and_labels_real_losses(rosen):
+    s, grid = rosen
+    fig = figures.surface3d_figure(s, make_series(s, [("adam", {"lr": 0.05})], 50), grid=grid)
+    z = fig.layout.scene.zaxis
+    assert z.title.text == "loss (log scale)"  # not "loss + 0.525 (log)"
+    assert "+" not in z.title.text
+    values = [float(t) for t in z.ticktext]
+    assert values[0] == 0 and all(b > a for a, b in zip(values, values[1:], strict=False))
+    assert len(values) <= 6  # room between the labels
+    # each label sits at the height its loss is drawn at (loss - min + offset)
+    zmin = float(np.nanmin(grid[2]))
+    offset = z.tickvals[0] + zmin  # the lowest label is loss 0
+    for v, h in zip(values, z.tickvals, strict=True):
+        assert h == pytest.approx(v - zmin + offset, rel=1e-6)

@@ -12,8 +12,9 @@ import pytest
 import optim
 from ui import figures, stepview
 from ui.figures import Series
-from ui.figures.race import FIT_MODELS, at_step, log_axis, nice_ticks
+from ui.figures.race import FIT_MODELS, at_step
 from ui.figures.series import status_words
+from ui.figures.style import log_axis, nice_ticks
 
 
 def run(surface, name, steps=60, **hyper):
@@ -172,7 +173,8 @@ def test_log_axes_spanning_less_than_a_decade_show_real_numbers():
 def test_the_loss_axis_can_be_linear_and_says_so():
     surface = optim.make_surface("bowl")
     fig, _, _ = race(surface, [("sgd", {"lr": 0.05})], 20, loss_log=False)
-    assert fig.layout.yaxis2.type == "linear" and "(linear)" in fig.layout.yaxis2.title.text
+    assert fig.layout.yaxis2.type == "linear"
+    assert any("loss</b> (linear scale)" in a.text for a in fig.layout.annotations)
     fig, _, _ = race(surface, [("sgd", {"lr": 0.05})], 20)
     assert fig.layout.yaxis2.type == "log"
 
@@ -182,8 +184,11 @@ def test_data_problems_are_not_squeezed_to_equal_aspect_and_get_a_data_view():
     assert fig.layout.yaxis.scaleanchor is None
     assert any(t.name == "data" for t in fig.data)
     fig, _, _ = race(optim.make_surface("bowl"), [("sgd", {"lr": 0.1})], 20)
-    assert fig.layout.yaxis.scaleanchor == "x"
     assert not any(t.name == "data" for t in fig.data)
+    # the map's height follows its window's shape: a wide window a lower map
+    wide = fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0]
+    fig, _, _ = race(optim.make_surface("rosenbrock"), [("sgd", {"lr": 0.001})], 20)
+    assert fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0] > wide
 
 
 def test_classroom_puts_the_charts_beside_a_wide_map():

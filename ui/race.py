@@ -201,7 +201,7 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         else:
             st.session_state.setdefault("ed_batch", max(2, n // 10))
             batch = int(box.number_input("Batch size B", 2, n, step=1, key="ed_batch"))
-    cols = box.columns(3)
+    cols = box.columns(2)
     cols[0].button(
         "Copy",
         key="ed_copy",
@@ -219,8 +219,8 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         help="Every setting of this run back to torch's default.",
         width="stretch",
     )
-    cols[2].button(
-        "Remove",
+    box.button(
+        "Remove this run",
         key="ed_remove",
         on_click=_remove,
         args=(uid,),

@@ -104,9 +104,10 @@ def series_label(name: str, hyper: dict[str, Any], batch: int | None = None) -> 
 
 def distinct_labels(choices: list[OptimizerChoice]) -> list[str]:
     """Legend texts; two runs that would read the same also name what sets them apart."""
-    labels = [series_label(c.name, dict(c.hyper), c.batch) for c in choices]
+    base = [series_label(c.name, dict(c.hyper), c.batch) for c in choices]
+    labels = list(base)
     for i, c in enumerate(choices):
-        twins = [j for j in range(len(choices)) if labels[j] == labels[i] and j != i]
+        twins = [j for j in range(len(choices)) if base[j] == base[i] and j != i]
         if not twins:
             continue
         other = choices[twins[0]]
@@ -180,7 +181,7 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             surface,
             series,
             grid=grid_for(view.key),
-            title=title,
+            title="" if still else title,  # a still is exported: its title names the runs
             subtitle=view.subtitle,
             classroom=cls,
             start=view.start,
@@ -204,10 +205,22 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
         return figures.surface3d_figure(
             surface, series, grid=grid_for(view.key), title=title, classroom=cls
         )
+    # an exported picture states the whole setup: surface, runs and how they ran
+    runs = "  ·  ".join(s.label for s in series)
     if kind == "eff_lr":
-        return figures.effective_lr_figure(series, title="Effective learning rate", classroom=cls)
+        return figures.effective_lr_figure(
+            series,
+            title=f"{title}: effective learning rate<br>{runs}",
+            subtitle=view.subtitle,
+            classroom=cls,
+        )
     if kind == "loss":
-        return figures.loss_figure(series, title="Loss and gradient norm", classroom=cls)
+        return figures.loss_figure(
+            series,
+            title=f"{title}: loss and gradient norm<br>{runs}",
+            subtitle=view.subtitle,
+            classroom=cls,
+        )
     raise ValueError(f"unknown chart {kind!r}")
 
 

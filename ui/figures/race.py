@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from .contour import _typed, contour_parts
 from .plotly_fast import fast_figure
 from .series import Series, f32
-from .style import INK, relayout_header
+from .style import INK, log_axis, relayout_header
 
 # data problems whose model the data view can draw: weights (a, b) -> y(x)
 FIT_MODELS: dict[str, Callable[[float, float, np.ndarray], np.ndarray]] = {
@@ -46,50 +46,6 @@ ARROWS = (
 # eight runs of 2,000 steps then stay under a megabyte of figure JSON.
 EVERY_STEP_UP_TO = 200
 LONG_RUN_FRAMES = 121
-
-
-def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """Round tick values between ``lo`` and ``hi`` (for a log axis spanning less than a
-    decade, where Plotly would label bare mantissas).
-
-    >>> nice_ticks(0.18, 0.55)
-    [0.2, 0.3, 0.4, 0.5]
-    """
-    if not (hi > lo > 0):
-        return [lo]
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.ceil(lo / step) * step
-    ticks = []
-    v = start
-    while v <= hi * (1 + 1e-9):
-        ticks.append(float(f"{v:.6g}"))
-        v += step
-    return ticks
-
-
-def log_axis(values: Sequence[np.ndarray], **extra: Any) -> dict:
-    """A log axis that always reads as numbers: decade ticks (10⁻³) across decades, and
-    round values (0.2, 0.3, ...) when the data span less than one decade."""
-    axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
-    v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
-    v = v[np.isfinite(v) & (v > 0)]
-    if not v.size:
-        return axis
-    lo, hi = float(v.min()), float(v.max())
-    if hi / lo > 10:
-        # a tick every decade, or every second or third one when many decades meet
-        # in a short panel (their labels would otherwise run into one another)
-        axis["dtick"] = max(1, math.ceil(math.log10(hi / lo) / 5))
-    else:
-        ticks = nice_ticks(lo, hi) if hi > lo else [lo]
-        if len(ticks) < 2:  # a flat series: its value, and a range around it
-            ticks = [lo]
-            axis["range"] = [math.log10(lo) - 0.15, math.log10(lo) + 0.15]
-        axis["tickvals"] = ticks
-        axis["ticktext"] = [f"{t:.3g}" for t in ticks]
-    return axis
 
 
 def _arrow_vectors(s: Series, rep: Any, k: int) -> dict[str, np.ndarray | None]:
@@ -172,9 +128,10 @@ def race_figure(
         subtitle=subtitle,
         classroom=classroom,
         start=start,
-        # a data problem's weights are not lengths; on a projector (side by side) the map
-        # fills its width rather than keeping x and y to one scale
-        equal_aspect=False if (surface.is_data or arrangement == "side") else None,
+        # the map fills the width it has (a projector's, a phone's) rather than keeping x
+        # and y to one scale, which on a narrow or wide screen leaves it a strip with empty
+        # space around; a data problem's weights are not lengths anyway
+        equal_aspect=False,
         n_frames_max=_frames_for(series),
     )
     traces, layout, frames = parts["traces"], parts["layout"], parts["frames"]
@@ -348,9 +305,9 @@ def _panel_data(series: Sequence[Series]) -> list[dict]:
     finite = np.concatenate([v[np.isfinite(v)] for _, v in loss] or [np.zeros(0)])
     panels = [
         dict(title="loss", data=loss, log=finite.size == 0 or bool(finite.min() > 0)),
-        dict(title="‖g‖", data=norm, log=True),
-        dict(title="eff. lr ({})", data=e0, log=True, coord=0),
-        dict(title="eff. lr ({})", data=e1, log=True, coord=1),
+        dict(title="gradient norm ‖g‖", data=norm, log=True),
+        dict(title="effective lr along {}", data=e0, log=True, coord=0),
+        dict(title="effective lr along {}", data=e1, log=True, coord=1),
     ]
     for p in panels:
         v = np.concatenate([y[np.isfinite(y)] for _, y in p["data"]] or [np.zeros(0)])
@@ -419,7 +376,11 @@ def _arrange(layout: dict, arrangement: str, n_panels: int, f: dict, controls: b
             t = i * (each + gap)
             boxes_px.append((0.74, 1.0, t, t + each))
     else:
-        contour_h, panel_h, gap = (620, 230, 3.2 * f["base"] + 24) if big else (500, 190, 70)
+        (wx0, wx1), (wy0, wy1) = layout["xaxis"]["range"], layout["yaxis"]["range"]
+        aspect = (wy1 - wy0) / (wx1 - wx0) if wx1 > wx0 else 1.0
+        # about the window's own shape on a desktop's ~900 px wide plot, within bounds
+        contour_h = float(np.clip(900 * aspect, 380, 620))
+        panel_h, gap = (230, 3.2 * f["base"] + 24) if big else (190, 60)
         rows = 2 + (1 if n_panels > 4 else 0)
         lines_h = ctrl + 2 * panel_h + gap + (gap + panel_h * 1.3 if n_panels > 4 else 0)
         relayout_header(layout, f["title"], f["base"], 600)  # the header's own height
@@ -454,8 +415,8 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
     x0, x1, y0, y1 = box
     title = panel["title"]
     if "coord" in panel:
-        title = title.format(layout["xaxis"]["title"]["text"] if panel["coord"] == 0 else
-                             layout["yaxis"]["title"]["text"])  # fmt: skip
+        axis = "xaxis" if panel["coord"] == 0 else "yaxis"
+        title = title.format(layout[axis]["title"]["text"])
     small = dict(size=f["base"] - 2, color=INK)
     layout[f"xaxis{n}"] = dict(
         domain=[x0, x1],
@@ -474,14 +435,26 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
         anchor=f"x{n}",
         ticks="outside",
         tickfont=small,
-        title=dict(
-            text=title + ("" if panel["log"] else " (linear)"),
-            font=dict(size=f["base"] - 1, color=INK),
-        ),  # fmt: skip
         showgrid=True,
         zeroline=False,
     )
     layout[f"yaxis{n}"] = yaxis
+    # the panel's name over its top left corner: a y-axis title would sit between two
+    # panels and run into the left one's numbers on a narrow screen
+    scale = " (log scale)" if panel["log"] else " (linear scale)"
+    layout.setdefault("annotations", []).append(
+        dict(
+            text=f"<b>{title}</b>{scale}",
+            x=x0,
+            xref="paper",
+            xanchor="left",
+            y=y1,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=f["base"] - 1, color=INK),
+        )
+    )
 
 
 def _data_axes(layout: dict, n: int, box: tuple, f: dict, yrange: tuple[float, float]) -> None:
@@ -501,8 +474,21 @@ def _data_axes(layout: dict, n: int, box: tuple, f: dict, yrange: tuple[float, f
         range=list(yrange),
         ticks="outside",
         tickfont=small,
-        title=dict(text="y: data and each run's fit", font=dict(size=f["base"] - 1, color=INK)),
+        title=dict(text="y", font=small, standoff=2),
         zeroline=False,
+    )
+    layout.setdefault("annotations", []).append(
+        dict(
+            text="<b>the data</b> and each run's fitted model at the shown step",
+            x=x0,
+            xref="paper",
+            xanchor="left",
+            y=y1,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            font=dict(size=f["base"] - 1, color=INK),
+        )
     )
 
 
