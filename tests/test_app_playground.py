@@ -613,3 +613,35 @@ def test_a_click_on_the_map_stores_a_rounded_start():
     event = {"selection": {"points": [{"x": 0.123456789, "y": -1.98765}]}}
     assert clicked_start(event) == (0.123, -1.988)
     assert clicked_start({"selection": {"points": [{"x": "1", "y": 1}]}}) is None
+
+
+def test_surface_and_schedule_settings_take_typed_values():
+    # a lecturer enters the exact value a lesson uses, not the nearest slider notch
+    at = run_app({**FAST, "surface": "linear"})
+    at.number_input(key="linear_label_noise").set_value(0.37).run()
+    assert link_query(at)["linear_label_noise"] == "0.37"
+    name = next(n for n in optim.SCHEDULES if optim.make_schedule(n).params)
+    at.selectbox(key="schedule").set_value(name).run()
+    spec = next(p for p in optim.make_schedule(name).params if p["kind"] == "float")
+    key = f"{name}_{spec['key']}"
+    typed = round((spec["low"] or 0) + 0.37 * ((spec["high"] or 1) - (spec["low"] or 0)), 4)
+    at.number_input(key=key).set_value(typed).run()
+    assert not at.exception and at.number_input(key=key).value == typed
+
+
+def test_playground_link_keeps_the_shared_rate_of_an_older_style_query():
+    from ui.runlist import from_legacy
+
+    query = {"opt": ["SGD", "Adam"], "lr": "0.02", "adam_betas0": "0.8"}
+    notes: list[str] = []
+    runs = from_legacy(query.get, lambda k: query.get(k, []), notes, 0.1, ["sgd"])
+    assert [r.values["lr"] for r in runs] == [0.02, 0.02] and not notes
+    assert runs[1].values["betas[0]"] == 0.8
+    own = from_legacy(query.get, lambda k: query.get(k, []), notes, None, ["sgd"])
+    assert [r.values["lr"] for r in own] == [0.001, 0.001]  # each its own (torch's)
+
+
+def test_the_runs_list_shows_a_change_at_once():
+    at = run_app({**FAST, "run": ["SGD lr=0.01", "Adam lr=0.1"]})
+    at.number_input(key="ed_sgd_lr").set_value(0.05).run()
+    assert at.radio(key="race_pick").options[0] == "1. SGD lr=0.05"

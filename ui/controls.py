@@ -76,16 +76,38 @@ def _label(spec: dict) -> str:
 
 
 def spec_widget(
-    url: UrlSettings, spec: dict, key: str, container: Any = None, owner: str = ""
+    url: UrlSettings,
+    spec: dict,
+    key: str,
+    container: Any = None,
+    owner: str = "",
+    typed: bool = False,
 ) -> Any:
     """One widget for one slider spec; returns its value and records it for the link.
 
     ``owner`` (e.g. "Adam") prefixes the name in notices about a corrected URL value.
+    ``typed``: a number input instead of a slider for a number, so that a lecturer can
+    enter the exact value a lesson uses.
     """
     c = container if container is not None else st
     default, low, high, kind = spec["default"], spec["low"], spec["high"], spec["kind"]
     label, help_ = _label(spec), spec.get("help")
     name = f"{owner} {spec['label']}".strip()
+    if typed and kind == "float":
+        url.check_number(key, name, low, high)
+        value = c.number_input(
+            label,
+            float(low) if low is not None else None,
+            float(high) if high is not None else None,
+            float(default),
+            step=_typed_step(float(default), low, high),
+            format="%g",
+            key=key,
+            help=help_,
+            bind=URL,
+        )
+        url.record(key, None if value == default else fmt_number(value))
+        return float(value)
     if kind == "bool":
         url.check_bool(key, name)
         value = c.checkbox(label, value=bool(default), key=key, help=help_, bind=URL)
@@ -149,6 +171,12 @@ def spec_widget(
     )
     url.record(key, None if value == default else fmt_number(value))
     return float(value)
+
+
+def _typed_step(default: float, low: float | None, high: float | None) -> float:
+    """The +/- step of a typed number: about a hundredth of its range, a round number."""
+    span = (high - low) if (low is not None and high is not None) else abs(default) or 1.0
+    return 10.0 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
 
 
 # -- optimizers ------------------------------------------------------------------------
@@ -270,7 +298,9 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
         url.record("formula", None if formula == EXAMPLE_FORMULA else formula)
     else:
         for spec in optim.make_surface(name).param_specs:
-            params[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", st.sidebar)
+            params[spec["key"]] = spec_widget(
+                url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
+            )
     return name, tuple(params.items()), formula
 
 
@@ -501,7 +531,9 @@ def schedule_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, Any], ...
     url.record("schedule", None if name == names[0] else labels[name])
     values = {}
     for spec in optim.make_schedule(name).params:
-        values[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", st.sidebar)
+        values[spec["key"]] = spec_widget(
+            url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
+        )
     try:
         optim.make_schedule(name, **values)
     except ValueError as exc:

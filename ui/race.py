@@ -128,7 +128,7 @@ def load_preset(runs: list[RunSpec], settings: dict[str, Any]) -> None:
     _set_race(runs)
 
 
-def _number(container: Any, spec: dict, key: str, label: str, owner: str) -> float | int:
+def _number(container: Any, spec: dict, key: str, label: str) -> float | int:
     kind = spec["kind"]
     low, high = spec["low"], spec["high"]
     if kind == "int":
@@ -180,7 +180,7 @@ def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSp
         if spec["kind"] == "bool":
             values[spec["key"]] = bool(box.checkbox(label, key=key, help=spec.get("help")))
         else:
-            values[spec["key"]] = _number(box, spec, key, label, cls.label)
+            values[spec["key"]] = _number(box, spec, key, label)
     batch = run.batch
     if surface.is_data:
         n = int(surface.n_samples)
@@ -254,7 +254,7 @@ def _from_link(url: UrlSettings, surface: Any) -> list[RunSpec] | None:
     legacy = [k for k in runlist.legacy_keys() if k not in ("compare", "lr") and k in query]
     if runs is None and legacy:
         runs = runlist.from_legacy(
-            lambda k: query.get(k), query.get_all, notes, 0.0, default_optimizers()
+            lambda k: query.get(k), query.get_all, notes, None, default_optimizers()
         )
         batch = _legacy_batch(url, surface, notes)
         runs = [RunSpec(r.name, r.hyper, batch) for r in runs]
@@ -315,6 +315,7 @@ def race_controls(
     uids = [u for u, _ in race]
     if st.session_state.get(_PICK) not in uids:
         _edit(uids[0])
+    _sync_from_editor(race, surface)  # the list's labels show what the editor was just set to
     labels = {u: f"{i + 1}. {run_label(r, shared, surface)}" for i, (u, r) in enumerate(race)}
     pick = st.sidebar.radio(
         f"Runs ({len(race)} of {MAX_RUNS}): pick one to change it",
@@ -343,6 +344,26 @@ def race_controls(
         batch = run.batch if surface.is_data else None
         choices.append(OptimizerChoice(run.name, tuple(hyper.items()), error, batch))
     return mode, choices
+
+
+def _sync_from_editor(race: list[tuple[int, RunSpec]], surface: Any) -> None:
+    """The picked run as its editor's widgets hold it now (before they are drawn again)."""
+    uid = st.session_state.get(_PICK)
+    for i, (u, run) in enumerate(race):
+        if u != uid:
+            continue
+        values = dict(run.values)
+        for key in values:
+            widget = editor_key(run.name, key)
+            if widget in st.session_state:
+                values[key] = st.session_state[widget]
+        batch = run.batch
+        if surface.is_data and "ed_grad" in st.session_state:
+            mode = st.session_state["ed_grad"]
+            batch = None if mode == "full" else 1 if mode == "single" else run.batch
+            if mode == "minibatch":
+                batch = int(st.session_state.get("ed_batch", run.batch or 2))
+        race[i] = (u, RunSpec(run.name, tuple(values.items()), batch))
 
 
 def run_label(run: RunSpec, shared: float | None, surface: Any) -> str:

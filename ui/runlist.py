@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,12 +38,23 @@ def hparam_suffix(spec_key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "", spec_key)
 
 
+@cache
+def _specs(name: str) -> tuple[dict, ...]:
+    return tuple(optim.OPTIMIZERS[name].slider_specs())
+
+
 def specs(name: str) -> list[dict]:
-    return list(optim.OPTIMIZERS[name].slider_specs())
+    """The optimizer's slider specs (built once per optimizer: every rerun reads them)."""
+    return list(_specs(name))
+
+
+@cache
+def _defaults(name: str) -> tuple[tuple[str, Any], ...]:
+    return tuple((s["key"], s["default"]) for s in _specs(name))
 
 
 def defaults(name: str) -> dict[str, Any]:
-    return {s["key"]: s["default"] for s in specs(name)}
+    return dict(_defaults(name))
 
 
 @dataclass(frozen=True)
@@ -213,14 +225,15 @@ def from_legacy(
     get: Callable[[str], Any],
     get_all: Callable[[str], list[str]],
     notes: list[str],
-    shared_lr: float,
+    shared_lr: float | None,
     default_names: Iterable[str],
 ) -> list[RunSpec]:
     """The runs of an older link: its ``opt`` list in teaching order, each with the link's
     ``<opt>_<hparam>`` values, and the shared ``lr`` unless ``compare`` gave each its own.
 
     ``get(key)`` is the link's value of ``key`` (``None`` if absent), ``get_all`` all of
-    them; ``shared_lr`` is the shared learning rate when the link gives none.
+    them; ``shared_lr`` is the shared learning rate when the link gives none, or ``None``
+    to leave each run its own (a page that keeps the shared rate in a control of its own).
     """
     names = _names()
     order = list(optim.OPTIMIZERS)
@@ -235,13 +248,7 @@ def from_legacy(
         picked = list(default_names)
     picked = sorted(picked, key=order.index)[:MAX_RUNS]
     compare = get("compare")
-    own = compare is not None and str(compare) in LEGACY_COMPARE_OWN
-    if (
-        compare is not None
-        and not own
-        and str(compare) not in ("same", "Same learning rate for all")
-    ):
-        notes.append(f"Ignored compare mode = {quote(compare)} from the link: unknown value.")
+    own = shared_lr is None or (compare is not None and str(compare) in LEGACY_COMPARE_OWN)
     lr = shared_lr
     raw_lr = get("lr")
     if raw_lr is not None and not own:

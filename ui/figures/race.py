@@ -41,11 +41,12 @@ ARROWS = (
     ("momentum", "−γ·m: the momentum", "dash"),
     ("step", "Δθ: the step taken", "solid"),
 )
-# Every step of a run up to 200 steps is a frame; a longer run gets about a hundred, a
+# Every step of a run up to 100 steps is a frame; a longer run gets about a hundred, a
 # round number of steps apart (its every step is still reachable with the step buttons):
-# eight runs of 2,000 steps then stay under a megabyte of figure JSON.
-EVERY_STEP_UP_TO = 200
-LONG_RUN_FRAMES = 121
+# the opening race's figure stays light for the browser, and eight runs of 2,000 steps
+# stay well under a megabyte of figure JSON.
+EVERY_STEP_UP_TO = 100
+LONG_RUN_FRAMES = 101
 
 
 def _arrow_vectors(s: Series, rep: Any, k: int) -> dict[str, np.ndarray | None]:
@@ -430,6 +431,16 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
     )
     values = [y for _, y in panel["data"]]
     yaxis = log_axis(values) if panel["log"] else dict(type="linear", exponentformat="power")
+    # a fixed range: a frame moving the cursor never makes Plotly re-measure the panel
+    lo, hi = panel["range"]
+    if "range" not in yaxis:
+        if panel["log"] and lo > 0:
+            a, b = math.log10(lo), math.log10(hi)
+            pad = 0.05 * (b - a) or 0.15
+            yaxis["range"] = [a - pad, b + pad]
+        elif not panel["log"]:
+            pad = 0.05 * (hi - lo) or 0.5
+            yaxis["range"] = [lo - pad, hi + pad]
     yaxis.update(
         domain=[y0, y1],
         anchor=f"x{n}",
