@@ -196,7 +196,9 @@ def race_figure(
         lo, hi = panel["range"]
         traces.append(_cursor(t_end, lo, hi, xa, ya))
         cursor_idx.append(len(traces) - 1)
-        _panel_axes(layout, ax_n, boxes[j], panel, t_end, f, last=j == len(panels) - 1)
+        # "step" under the bottom panels only: elsewhere it would meet the next panel's name
+        bottom = j == len(panels) - 1 if arrangement == "side" else j >= 2
+        _panel_axes(layout, ax_n, boxes[j], panel, t_end, f, last=bottom)
 
     fit_idx = []
     if model is not None:
@@ -425,12 +427,12 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
         range=[0, max(t_end, 1)],
         ticks="outside",
         tickfont=small,
-        title=dict(text="step", font=small, standoff=2),
+        title=dict(text="step" if last else "", font=small, standoff=2),
         showgrid=True,
         zeroline=False,
     )
     values = [y for _, y in panel["data"]]
-    yaxis = log_axis(values) if panel["log"] else dict(type="linear", exponentformat="power")
+    yaxis = log_axis(values, n_ticks=3) if panel["log"] else dict(type="linear", exponentformat="power")
     # a fixed range: a frame moving the cursor never makes Plotly re-measure the panel
     lo, hi = panel["range"]
     if "range" not in yaxis:

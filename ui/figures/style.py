@@ -153,7 +153,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def log_axis(values: Sequence[np.ndarray], **extra: Any) -> dict:
+def log_axis(values: Sequence[np.ndarray], n_ticks: int = 5, **extra: Any) -> dict:
     """A log axis that always reads as numbers: decade ticks (10⁻³) across decades, and
     round values (0.2, 0.3, ...) when the data span less than one decade."""
     axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
@@ -167,7 +167,7 @@ def log_axis(values: Sequence[np.ndarray], **extra: Any) -> dict:
         # in a short panel (their labels would otherwise run into one another)
         axis["dtick"] = max(1, math.ceil(math.log10(hi / lo) / 5))
     else:
-        ticks = nice_ticks(lo, hi) if hi > lo else [lo]
+        ticks = nice_ticks(lo, hi, n_ticks) if hi > lo else [lo]
         if len(ticks) < 2:  # a flat series: its value, and a range around it
             ticks = [lo]
             axis["range"] = [math.log10(lo) - 0.15, math.log10(lo) + 0.15]
