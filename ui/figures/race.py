@@ -432,7 +432,9 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
         zeroline=False,
     )
     values = [y for _, y in panel["data"]]
-    yaxis = log_axis(values, n_ticks=3) if panel["log"] else dict(type="linear", exponentformat="power")
+    yaxis = (
+        log_axis(values, n_ticks=3) if panel["log"] else dict(type="linear", exponentformat="power")
+    )
     # a fixed range: a frame moving the cursor never makes Plotly re-measure the panel
     lo, hi = panel["range"]
     if "range" not in yaxis:
