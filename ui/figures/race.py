@@ -456,7 +456,9 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
     layout[f"yaxis{n}"] = yaxis
     # the panel's name over its top left corner: a y-axis title would sit between two
     # panels and run into the left one's numbers on a narrow screen
-    scale = " (log scale)" if panel["log"] else " (linear scale)"
+    # log is the rule (the ticks say 10⁻³); only a linear scale is named, keeping the names
+    # short enough for two panels side by side on a phone
+    scale = "" if panel["log"] else " (linear scale)"
     layout.setdefault("annotations", []).append(
         dict(
             text=f"<b>{title}</b>{scale}",

@@ -49,9 +49,11 @@ def _log_loss_axis(zmin: float, offset: float, top: float) -> dict:
         h = loss - zmin + offset
         if h > 0 and (loss == base or offset * 1.5 < h <= top * 1.2):
             ticks.append(h)
-            text.append(fmt(loss))
+            text.append(f"{loss:,.0f}" if abs(loss) >= 1000 else fmt(loss))
     if len(ticks) > 6:  # every other decade when there are many
         ticks, text = ticks[:1] + ticks[2::2], text[:1] + text[2::2]
+    if len(ticks) > 2:  # the lowest label sits in the corner where the y axis's end
+        ticks, text = ticks[1:], text[1:]
     title = "loss (log scale)" if base == 0 else f"loss (log scale above {fmt(zmin)})"
     return dict(type="log", tickvals=ticks, ticktext=text, title=dict(text=title))
 
