@@ -71,9 +71,8 @@ def _two_panel_layout(
         margin=dict(
             l=70,
             r=30,
-            t=int(
-                90 + 1.3 * f["title"] * title.count("<br>") + (1.5 * f["base"] if subtitle else 0)
-            ),
+            # sized for the export's larger fonts too (28 px titles, 20 px subtitle)
+            t=int(110 + 45 * title.count("<br>") + (40 if subtitle else 0)),
             b=110,
         ),
     )
