@@ -21,8 +21,8 @@ figure's JSON, and a classroom burst: ``--class-size`` sessions of one server re
 the same moment (a class moving a slider together) and the clock stops when the last
 one is done.
 
-Targets: a default rerun at most 3x the empty page's; 6 optimizers x 1,000 steps
-rerun under 150 ms.
+Targets: a default rerun at most 1x the empty page's; 6 optimizers x 1,000 steps
+rerun under 150 ms; the figure of 8 runs x 2,000 steps at most 1 MB of JSON.
 
     python benchmarks/bench_app.py [--reruns 30] [--repeat 9]
 
@@ -182,12 +182,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     six = list(optim.OPTIMIZERS)[:6]
+    # the largest race: eight runs (the seven classics and Lion) at their own rates
+    eight = [optim.OPTIMIZERS[n].label for n in list(optim.OPTIMIZERS)[:7]] + ["Lion"]
     # a query for the Playground; "empty" or "frozen" for the two empty pages
     cases: dict[str, dict | str] = {
         "empty page": "empty",
         "empty page, heap frozen": "frozen",
         "Playground, defaults": {},
         "Playground, 6 x 1,000 steps": {"opt": six, "steps": "1000"},
+        "Playground, 8 x 2,000 steps": {"run": eight, "steps": "2000", "compare": "own"},
     }
     server = server_side(cases, args.reruns, args.class_size)
     script = {
@@ -231,13 +234,18 @@ def main() -> int:
     floor = server["Playground, defaults"]["rerun"] / server["empty page, heap frozen"]["rerun"]
     print()
     print(
-        f"target: default rerun <= 3x empty page (server)   -> {default_ratio:.1f}x  "
-        f"{'ok' if default_ratio <= 3 else 'MISSED'}"
+        f"target: default rerun <= 1x empty page (server)   -> {default_ratio:.1f}x  "
+        f"{'ok' if default_ratio <= 1 else 'MISSED'}"
     )
     print(f"        (against the empty page with its heap frozen too: {floor:.1f}x)")
     print(
         f"target: 6 x 1,000 rerun < 150 ms (server)         -> {big * 1e3:.0f} ms  "
         f"{'ok' if big < 0.150 else 'MISSED'}"
+    )
+    biggest = max(script["Playground, 8 x 2,000 steps"]["sizes"].values())
+    print(
+        f"target: figure JSON of 8 x 2,000 <= 1 MB          -> {biggest / 1e6:.2f} MB  "
+        f"{'ok' if biggest <= 1e6 else 'MISSED'}"
     )
     return 0
 

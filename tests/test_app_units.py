@@ -94,7 +94,7 @@ def test_results_row_for_a_start_where_the_loss_is_already_out_of_bounds():
     traj = optim.run(surface, optim.make_optimizer("sgd"), [3.0, 3.0], 10)
     assert traj.valid_length == 0
     (row,) = results_rows(surface, [Series("SGD", PALETTE[0], traj)])
-    assert row["status"] == "diverged" and row["final loss"] is None
+    assert row["status"] == "diverged at the start" and row["final loss"] is None
     assert row["distance to nearest minimum"] is None
 
 

@@ -54,16 +54,17 @@ def share_link(page: Page) -> str:
 def test_playground_loads_and_shows_the_chart(page: Page, app_url, artifacts):
     open_page(page, app_url)
     expect(page.get_by_role("heading", name="Optimizer Playground")).to_be_visible()
-    expect(page.locator(".js-plotly-plot")).to_have_count(3, timeout=LONG)
+    # one figure: the map, the loss, gradient-norm and effective-lr panels on one clock
+    expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=LONG)
     page.screenshot(path=str(artifacts / "playground.png"), full_page=True)
 
 
 def test_moving_a_slider_updates_the_chart(page: Page, app_url):
     open_page(page, app_url)
     before = trajectory_signature(page)
-    steps = page.get_by_role("slider", name="Steps")
-    steps.focus()
-    steps.press("Home")  # fewest steps: every path ends elsewhere
+    noise = page.get_by_role("slider", name="Gradient noise (std)")
+    noise.focus()
+    noise.press("End")  # the noisiest gradients: every path ends elsewhere
     page.wait_for_function(f"(before) => ({SIGNATURE})() !== before", arg=before, timeout=LONG)
     assert trajectory_signature(page) != before
 
@@ -75,7 +76,7 @@ def test_play_advances_the_animation(page: Page, app_url):
       return JSON.stringify(gd.data.map(t => [t.x, t.y]));
     }"""
     before = page.evaluate(moving)
-    page.locator(".updatemenu-button").filter(has_text="Play").first.click()
+    page.locator(".updatemenu-button").filter(has_text="1×").first.click()
     page.wait_for_function(f"(before) => ({moving})() !== before", arg=before, timeout=LONG)
     first = page.evaluate(moving)  # and it keeps going: a later frame differs again
     page.wait_for_function(f"(first) => ({moving})() !== first", arg=first, timeout=LONG)
@@ -105,7 +106,7 @@ def test_share_link_restores_the_state(page: Page, app_url):
     before = trajectory_signature(page)
     fresh = page.context.new_page()
     open_page(fresh, app_url + "/?" + urlsplit(link).query)
-    expect(fresh.get_by_role("slider", name="Steps")).to_have_value("60")
+    expect(fresh.get_by_role("spinbutton", name="Steps", exact=True)).to_have_value("60")
     assert trajectory_signature(fresh) == before
     fresh.close()
 
@@ -178,9 +179,94 @@ def test_clicking_the_map_moves_the_start(page: Page, app_url):
     open_page(page, app_url)
     start_x = page.get_by_label("Start x")
     before = start_x.input_value()
-    plot = page.locator(".st-key-contour .nsewdrag")
+    plot = page.locator(".st-key-contour .nsewdrag[data-subplot=xy]")
     box = plot.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
     expect(start_x).not_to_have_value(before, timeout=LONG)
     x = float(start_x.input_value())
     assert x > 0  # right of the centre of the default window
+
+
+# -- one step at a time, one cursor, the projector and the phone ---------------------------
+FIG = "document.querySelector('.st-key-contour .js-plotly-plot')"
+SLIDER_VALUE = f"() => {FIG}._fullLayout.sliders[0].active"
+CURSORS = f"""() => {{
+  const gd = {FIG};
+  return gd._fullLayout.meta.race.cursors.map(i => gd._fullData[i].x[0]);
+}}"""
+HEADS = f"""() => {{
+  const gd = {FIG};
+  const m = gd._fullLayout.meta.race.moving;
+  return JSON.stringify(m.filter((_, j) => j % 3 === 2).map(i => [gd._fullData[i].x[0],
+    gd._fullData[i].y[0]]));
+}}"""
+
+
+def test_plus_and_minus_one_step(page: Page, app_url, artifacts):
+    open_page(page, app_url + "/?steps=60&step=30")
+    step = page.get_by_label("Step shown (and taken apart below)")
+    expect(step).to_have_value("30")
+    assert page.evaluate(CURSORS) == [30, 30, 30, 30]
+    heads = page.evaluate(HEADS)
+    page.get_by_role("button", name="+1").click()
+    expect(step).to_have_value("31", timeout=LONG)
+    page.wait_for_function(f"(h) => ({HEADS})() !== h", arg=heads, timeout=LONG)
+    assert page.evaluate(CURSORS) == [31, 31, 31, 31]
+    assert page.evaluate(SLIDER_VALUE) == 31  # every step of a short run is a frame
+    expect(page.get_by_role("heading", name="Step 31, taken apart")).to_be_visible()
+    page.get_by_role("button", name="−1").click()
+    page.get_by_role("button", name="−1").click()
+    expect(step).to_have_value("29", timeout=LONG)
+    page.wait_for_function(f"() => ({CURSORS})()[0] === 29", timeout=LONG)
+    assert "step=29" in page.url  # kept in the link
+    page.screenshot(path=str(artifacts / "step-inspector.png"), full_page=True)
+
+
+def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):
+    open_page(page, app_url + "/?steps=100")
+    assert page.evaluate(CURSORS) == [100] * 4
+    rail = page.locator(".st-key-contour .slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"() => ({CURSORS})()[0] !== 100", timeout=LONG)
+    shown = page.evaluate(SLIDER_VALUE)  # frame i shows step i here
+    assert 10 < shown < 50
+    assert page.evaluate(CURSORS) == [shown] * 4  # loss, ‖g‖ and both effective-lr panels
+
+
+def _box(page: Page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def test_classroom_layout_at_1920_by_1080(page: Page, app_url, artifacts):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(app_url + "/?classroom=1")
+    expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    contour = _box(page, ".st-key-contour .xy .nsewdrag")
+    loss = _box(page, ".st-key-contour .x2y2 .nsewdrag")
+    figure = _box(page, ".st-key-contour .js-plotly-plot")
+    assert contour["width"] > 0.5 * 1920  # the map takes most of the width
+    assert loss["x"] > contour["x"] + contour["width"]  # the charts sit beside it
+    assert figure["y"] + figure["height"] <= 1080  # the main view needs no scrolling
+    page.screenshot(path=str(artifacts / "classroom-1920.png"))
+
+
+def test_phone_layout_at_390_px(page: Page, app_url, artifacts):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(app_url + "/?steps=60")
+    expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    # the controls wait in the sidebar instead of covering the page
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+    buttons = page.locator(".st-key-contour .updatemenu-button")
+    rail = _box(page, ".st-key-contour .slider-rail-touch-rect")
+    for i in range(buttons.count()):
+        b = buttons.nth(i).bounding_box()
+        assert b["y"] + b["height"] <= rail["y"] or b["y"] >= rail["y"] + rail["height"], i
+        assert b["x"] + b["width"] <= 390 + 1
+    table = _box(page, "[data-testid=stDataFrame]")
+    assert table["x"] >= 0 and table["x"] + table["width"] <= 390
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(artifacts / "phone-390.png"), full_page=True)

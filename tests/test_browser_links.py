@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 import optim
+from ui import runlist
 from ui.controls import COMPARE, GRAD_MODES, hparam_key
 
 pytestmark = pytest.mark.browser
@@ -30,42 +31,71 @@ PAYLOADS = [
     f'<a href="https://{EVIL}/a">x</a>',
     f"[x]: https://{EVIL}/ref\n\n[x]",
 ]
-SHARED = ["x0", "y0", "steps", "noise", "batch", "seed", "tol", "view3d", "classroom", "lr"]
+SHARED = [
+    "x0",
+    "y0",
+    "steps",
+    "noise",
+    "seed",
+    "tol",
+    "patience",
+    "view3d",
+    "classroom",
+    "lr",
+    "step",
+    "loss_scale",
+]
 
 
 def _opt_keys(names: list[str]) -> list[str]:
     return [hparam_key(n, s["key"]) for n in names for s in optim.OPTIMIZERS[n].slider_specs()]
 
 
+def _runs(names: list[str], hostile: str, j: int) -> list[str]:
+    """The runs list with a hostile value in every setting of every run, and as a run."""
+    runs = [hostile]
+    for k, n in enumerate(names):
+        settings = [
+            f"{runlist.hparam_suffix(s['key'])}={PAYLOADS[(k + i + j) % len(PAYLOADS)]}"
+            for i, s in enumerate(optim.OPTIMIZERS[n].slider_specs())
+        ]
+        runs.append(" ".join([optim.OPTIMIZERS[n].label, *settings, f"batch={hostile}"]))
+    return runs
+
+
 def hostile_queries() -> list[dict]:
-    """Queries that together put a hostile value in every key the Playground reads."""
+    """Queries that together put a hostile value in every key the Playground reads: the
+    runs list (``run``) on even loads, an older link's keys (``opt``, ``<opt>_<hparam>``,
+    ``grad``, ``batch``) on odd ones."""
     names = list(optim.OPTIMIZERS)
     chunks = [names[i : i + 6] for i in range(0, len(names), 6)]
     surfaces = [n for n in optim.SURFACES if optim.make_surface(n).param_specs] + ["custom"]
     schedules = [n for n in optim.SCHEDULES if optim.make_schedule(n).params]
-    loads = max(len(chunks), len(surfaces), len(schedules))
+    loads = max(2 * len(chunks), len(surfaces), len(schedules))
     queries = []
     for j in range(loads):
         surface, schedule = surfaces[j % len(surfaces)], schedules[j % len(schedules)]
-        opts = chunks[j % len(chunks)]
-        keys = (
-            SHARED
-            + _opt_keys(opts)
-            + [f"{schedule}_{p['key']}" for p in optim.make_schedule(schedule).params]
-        )
+        opts = chunks[(j // 2) % len(chunks)]
+        legacy = j % 2 == 1
+        keys = SHARED + [f"{schedule}_{p['key']}" for p in optim.make_schedule(schedule).params]
+        if legacy:
+            keys += _opt_keys(opts) + ["grad", "batch"]
         if surface == "custom":
             keys.append("formula")
         else:
             keys += [f"{surface}_{p['key']}" for p in optim.make_surface(surface).param_specs]
         query: dict = {k: PAYLOADS[(i + j) % len(PAYLOADS)] for i, k in enumerate(keys)}
         hostile = PAYLOADS[j % len(PAYLOADS)]
-        query["opt"] = [hostile] + [optim.OPTIMIZERS[n].label for n in opts]
+        if legacy:
+            query["opt"] = [hostile] + [optim.OPTIMIZERS[n].label for n in opts]
+            query["grad"] = GRAD_MODES["minibatch"] if j != 3 else hostile
+        else:
+            query["run"] = _runs(opts, hostile, j)
         # the choosers get a valid value on most pages (so their keys are read) and a
         # hostile one on some
         query["surface"] = surface if j else hostile
         query["schedule"] = schedule if j != 1 else hostile
-        query["compare"] = COMPARE["own"] if j % 2 == 0 else hostile
-        query["grad"] = GRAD_MODES["minibatch"] if j != 2 else hostile
+        query["compare"] = COMPARE["own"] if j % 4 < 2 else hostile
         queries.append(query)
     return queries
 
@@ -99,7 +129,9 @@ def _check(page: Page, requests: list[str]) -> None:
     expect(page.get_by_test_id("stAlert").filter(has_text=EVIL).first).to_be_visible()
 
 
-@pytest.mark.parametrize("query", hostile_queries(), ids=lambda q: q["surface"][:12])
+@pytest.mark.parametrize(
+    "query", hostile_queries(), ids=lambda q: ("opt-" if "opt" in q else "run-") + q["surface"][:12]
+)
 def test_playground_link_values_stay_text(page: Page, app_url, query):
     requests = _watch(page)
     page.set_viewport_size({"width": 1400, "height": 1000})

@@ -255,3 +255,23 @@ def test_a_hung_render_is_given_up_and_the_next_export_works(runs):
     assert png_size(png) == (1600, 1000), "the export queued behind it"
     assert waited < export.RENDER_TIMEOUT_S + 30
     assert png_size(export.png_bytes(fig)) == (1600, 1000), "and the next one"
+
+
+def test_every_exported_picture_states_the_setup_in_its_title():
+    # a PNG travels alone (into slides): surface, runs and settings must be on it
+    from ui import runs as page_runs
+    from ui.controls import OptimizerChoice, RunSettings
+
+    run = RunSettings(30, None, 0.0, 0, "constant", (), 1e-5, 3)
+    choices = (
+        OptimizerChoice("sgd", (("lr", 0.01),)),
+        OptimizerChoice("adam", (("lr", 0.1), ("betas", (0.9, 0.99)))),
+    )
+    key = ("bowl", (), "")
+    view = page_runs.View(key, choices, (-5.0, -2.0), run, False, "30 steps · early stop")
+    for kind in ("contour_still", "eff_lr", "loss"):
+        fig = page_runs.chart(view, kind, 10)
+        title = fig.layout.title.text
+        assert "Ill-conditioned bowl" in title, (kind, title)
+        assert "SGD" in title and "Adam" in title and "lr=0.01" in title, (kind, title)
+        assert fig.layout.title.subtitle.text == "30 steps · early stop", kind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import struct
 import time
 
@@ -258,14 +259,24 @@ def test_play_pause_speed_buttons_and_scrubber(rosen):
     s, grid = rosen
     fig = figures.contour_figure(s, make_series(s, [("adam", {"lr": 0.05})], 100), grid=grid)
     buttons = {b.label: b for b in fig.layout.updatemenus[0].buttons}
-    assert set(buttons) >= {"Play", "Pause", "0.5×", "1×", "2×"}
-    durations = {k: buttons[k].args[1]["frame"]["duration"] for k in ("0.5×", "1×", "2×")}
-    assert durations["0.5×"] == 2 * durations["1×"] == 4 * durations["2×"]
+    assert set(buttons) >= {"Pause", "0.25×", "0.5×", "▶ 1×", "2×"}
+    durations = {
+        k: buttons[k].args[1]["frame"]["duration"] for k in ("0.25×", "0.5×", "▶ 1×", "2×")
+    }
+    # Plotly shows the next frame on the first 60 Hz tick after the duration: real speeds
+    # 0.25x, 0.5x, 1x and 2x need 16, 8, 4 and 2 ticks a frame
+    ticks = [math.ceil(d / (1000 / 60)) for d in durations.values()]
+    assert ticks == [16, 8, 4, 2], durations
     for b in buttons.values():
         assert b.args[1]["frame"]["redraw"] is False  # redraw would drop the iso-lines' speed
-    assert buttons["Play"].args[0] == "play"  # the play group, not the base frames
+    assert buttons["▶ 1×"].args[0] == "play"  # the play group, not the base frames
     played = {f["name"] for f in frame_dicts(fig) if f.get("group") == "play"}
     assert {st_.args[0][0] for st_ in fig.layout.sliders[0].steps} == played
+    # the scrubber states what 1x means, and sits on a row of its own under the buttons
+    labels = [int(st_.label) for st_ in fig.layout.sliders[0].steps]
+    rate = 15 * (labels[1] - labels[0])  # 15 frames a second at 1x
+    assert f"1× plays {rate} steps a second" in fig.layout.sliders[0].currentvalue.suffix
+    assert fig.layout.sliders[0].y < fig.layout.updatemenus[0].y
 
 
 def test_static_picture_at_a_step_has_no_frames(rosen):
@@ -612,3 +623,20 @@ def test_3d_paths_are_drawn_on_or_above_the_mesh_in_a_narrow_valley():
         traj.loss[np.asarray(path.customdata, float)[:, 0][ok].astype(int)],
         rtol=1e-5,
     )
+
+
+def test_3d_z_axis_says_loss_and_labels_real_losses(rosen):
+    s, grid = rosen
+    fig = figures.surface3d_figure(s, make_series(s, [("adam", {"lr": 0.05})], 50), grid=grid)
+    z = fig.layout.scene.zaxis
+    assert z.title.text == "loss (log scale)"  # not "loss + 0.525 (log)"
+    assert "+" not in z.title.text
+    values = [float(t.replace(",", "")) for t in z.ticktext]
+    assert all(b > a for a, b in zip(values, values[1:], strict=False))
+    assert all(v in (1, 10, 100, 1000, 10000) for v in values), values  # round losses
+    assert len(values) <= 6  # room between the labels
+    # each label sits at the height its loss is drawn at (loss - min + offset)
+    zmin = float(np.nanmin(grid[2]))
+    offset = z.tickvals[0] - values[0] + zmin
+    for v, h in zip(values, z.tickvals, strict=True):
+        assert h == pytest.approx(v - zmin + offset, rel=1e-6)

@@ -23,7 +23,7 @@ from .state import UrlSettings, fmt_number
 
 guards.install()  # before any chart with on_select decodes a browser's event
 
-MAX_OPTIMIZERS = 6
+MAX_OPTIMIZERS = 8  # runs in one race
 MAX_STEPS = 2000
 CUSTOM = "custom"  # the surface choice that reads a formula
 URL = "query-params"
@@ -96,16 +96,38 @@ def _label(spec: dict) -> str:
 
 
 def spec_widget(
-    url: UrlSettings, spec: dict, key: str, container: Any = None, owner: str = ""
+    url: UrlSettings,
+    spec: dict,
+    key: str,
+    container: Any = None,
+    owner: str = "",
+    typed: bool = False,
 ) -> Any:
     """One widget for one slider spec; returns its value and records it for the link.
 
     ``owner`` (e.g. "Adam") prefixes the name in notices about a corrected URL value.
+    ``typed``: a number input instead of a slider for a number, so that a lecturer can
+    enter the exact value a lesson uses.
     """
     c = container if container is not None else st
     default, low, high, kind = spec["default"], spec["low"], spec["high"], spec["kind"]
     label, help_ = _label(spec), spec.get("help")
     name = f"{owner} {spec['label']}".strip()
+    if typed and kind == "float":
+        url.check_number(key, name, low, high)
+        value = c.number_input(
+            label,
+            float(low) if low is not None else None,
+            float(high) if high is not None else None,
+            float(default),
+            step=_typed_step(float(default), low, high),
+            format="%g",
+            key=key,
+            help=help_,
+            bind=URL,
+        )
+        url.record(key, None if value == default else fmt_number(value))
+        return float(value)
     if kind == "bool":
         url.check_bool(key, name)
         value = c.checkbox(label, value=bool(default), key=key, help=help_, bind=URL)
@@ -172,6 +194,12 @@ def spec_widget(
     return float(value)
 
 
+def _typed_step(default: float, low: float | None, high: float | None) -> float:
+    """The +/- step of a typed number: about a hundredth of its range, a round number."""
+    span = (high - low) if (low is not None and high is not None) else abs(default) or 1.0
+    return 10.0 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
+
+
 # -- optimizers ------------------------------------------------------------------------
 def hparam_key(name: str, spec_key: str) -> str:
     """URL-friendly widget key: ``adam_lr``, ``adam_betas0``.
@@ -201,62 +229,50 @@ def assemble(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def reset_optimizer(name: str) -> None:
-    """Button callback: every hyperparameter of ``name`` back to torch's default."""
-    for spec in optim.OPTIMIZERS[name].slider_specs():
-        st.session_state[hparam_key(name, spec["key"])] = spec["default"]
-
-
 def default_optimizers() -> list[str]:
     """The opening comparison: plain SGD, momentum and Adam (whichever exist)."""
     preferred = [n for n in ("sgd", "momentum", "adam") if n in optim.OPTIMIZERS]
     return preferred or list(optim.OPTIMIZERS)[:1]
 
 
-def optimizer_choice(url: UrlSettings) -> list[str]:
-    names = list(optim.OPTIMIZERS)
-    labels = {n: optim.OPTIMIZERS[n].label for n in names}
-    url.check_many(
-        "opt",
-        "optimizer",
-        labels,
-        MAX_OPTIMIZERS,
-    )
-    default = default_optimizers()
-    chosen = st.sidebar.multiselect(
-        "Pick up to six",
-        names,
-        default=default,
-        format_func=labels.get,
-        max_selections=MAX_OPTIMIZERS,
-        key="opt",
-        bind=URL,
-        help="Listed in the order the course introduces them.",
-    )
-    chosen = [n for n in names if n in chosen]  # teaching order, whatever the click order
-    url.record("opt", None if chosen == default else [labels[n] for n in chosen])
-    return chosen
-
-
 # The opening view compares on equal terms: one learning rate for all, at which SGD,
-# momentum and Adam all visibly travel across the opening bowl within its 200 steps.
-# (torch's own defaults, 1e-3 for SGD and Adam, barely move in that many steps; they are
-# one click away, in "Each optimizer its own learning rate".)
+# momentum and Adam all visibly travel across the surface within 200 steps and none
+# blows up (torch's own defaults, 1e-3 for SGD and Adam, barely move in that many steps;
+# they are one click away, in "Each run its own learning rate").
 COMPARE = {"same": "Same learning rate for all", "own": "Each optimizer its own learning rate"}
 SHARED_LR = 0.1
+SURFACE_LR = {
+    "linear": 0.1,
+    "quadratic": 0.002,
+    "bowl": 0.1,
+    "rosenbrock": 0.001,
+    "beale": 0.005,
+    "himmelblau": 0.02,
+    "rastrigin": 0.005,
+    "booth": 0.05,
+    "saddle": 0.01,
+    "camel": 0.05,
+    CUSTOM: 0.05,
+}
 
 
-def shared_lr_specs() -> dict:
-    """One lr slider spanning every optimizer's range; default: ``SHARED_LR``."""
+def shared_lr_for(surface_name: str | None) -> float:
+    """The shared learning rate a surface opens with (one that none of the opening runs
+    blows up at)."""
+    return SURFACE_LR.get(surface_name or "", SHARED_LR)
+
+
+def shared_lr_specs(default: float = SHARED_LR) -> dict:
+    """One lr input spanning every optimizer's range."""
     specs = [
         s for n in optim.OPTIMIZERS for s in optim.OPTIMIZERS[n].slider_specs() if s["key"] == "lr"
     ]
     return {
         **specs[0],
-        "default": SHARED_LR,
+        "default": default,
         "low": min(s["low"] for s in specs),
         "high": max(s["high"] for s in specs),
-        "help": "Every optimizer uses this learning rate.",
+        "help": "Every run uses this learning rate.",
     }
 
 
@@ -265,46 +281,7 @@ class OptimizerChoice:
     name: str
     hyper: tuple[tuple[str, Any], ...]  # hashable, for the run cache
     error: str = ""  # torch-style validation message when the combination is invalid
-
-
-def optimizer_controls(url: UrlSettings, names: list[str]) -> tuple[str, list[OptimizerChoice]]:
-    """The compare mode and one expander of hyperparameters per chosen optimizer."""
-    url.check_choice("compare", "compare mode", COMPARE)
-    mode = st.sidebar.radio(
-        "Compare", list(COMPARE), format_func=COMPARE.get, key="compare", bind=URL, horizontal=False
-    )
-    url.record("compare", None if mode == next(iter(COMPARE)) else COMPARE[mode])
-    shared = None
-    if mode == "same" and names:
-        shared = spec_widget(url, shared_lr_specs(), "lr", st.sidebar)
-    choices = []
-    for name in names:
-        cls = optim.OPTIMIZERS[name]
-        box = st.sidebar.expander(f"{cls.label} hyperparameters", icon=":material/tune:")
-        values = {}
-        for spec in cls.slider_specs():
-            if shared is not None and spec["key"] == "lr":
-                values["lr"] = shared
-                continue
-            values[spec["key"]] = spec_widget(
-                url, spec, hparam_key(name, spec["key"]), box, owner=cls.label
-            )
-        box.button(
-            "Reset to torch defaults",
-            key=f"reset_{name}",
-            on_click=reset_optimizer,
-            args=(name,),
-            icon=":material/restart_alt:",
-        )
-        hyper = assemble(values)
-        try:
-            optim.make_optimizer(name, **hyper)
-            error = ""
-        except ValueError as exc:
-            error = str(exc)
-            box.error(error)
-        choices.append(OptimizerChoice(name, tuple(hyper.items()), error))
-    return mode, choices
+    batch: int | None = None  # this run's batch size on a data problem (None: full batch)
 
 
 # -- surface -------------------------------------------------------------------------------
@@ -342,7 +319,9 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
         url.record("formula", None if formula == EXAMPLE_FORMULA else formula)
     else:
         for spec in optim.make_surface(name).param_specs:
-            params[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", st.sidebar)
+            params[spec["key"]] = spec_widget(
+                url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
+            )
     return name, tuple(params.items()), formula
 
 
@@ -363,6 +342,7 @@ def reset_start() -> None:
         return
     st.session_state["x0"] = float(surface.start[0])
     st.session_state["y0"] = float(surface.start[1])
+    st.session_state["lr"] = shared_lr_for(name)
 
 
 def start_controls(url: UrlSettings, surface: Any) -> tuple[float, float]:
@@ -413,6 +393,17 @@ def clicked_point(event: Any) -> tuple[float, float] | None:
     return x, y
 
 
+def clicked_start(event: Any) -> tuple[float, float] | None:
+    """The start a click sets: the clicked point rounded to 3 decimals, so the link holds
+    ``x0=1.234``, not sixteen digits.
+
+    >>> clicked_start({"selection": {"points": [{"x": 0.123456, "y": -1.98765}]}})
+    (0.123, -1.988)
+    """
+    point = clicked_point(event)
+    return None if point is None else (round(point[0], 3), round(point[1], 3))
+
+
 def set_start_from_click() -> None:
     """Chart-selection callback: the clicked point becomes the start (before widgets exist).
 
@@ -423,7 +414,7 @@ def set_start_from_click() -> None:
         event = st.session_state.get("contour")
     except (ValueError, TypeError):  # Streamlit could not decode the event's text
         return
-    point = clicked_point(event)
+    point = clicked_start(event)
     if point is not None:
         st.session_state["x0"], st.session_state["y0"] = point
 
@@ -431,7 +422,8 @@ def set_start_from_click() -> None:
 # -- run settings ------------------------------------------------------------------------
 GRAD_MODES = {"full": "Full batch", "minibatch": "Mini-batch", "single": "Single sample"}
 NOISE_GRID = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
-TOL_GRID = [0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2]
+DEFAULT_STEPS = 200
+MAX_PATIENCE = 100
 
 
 @dataclass(frozen=True)
@@ -443,61 +435,56 @@ class RunSettings:
     schedule: str
     schedule_params: tuple[tuple[str, Any], ...]
     tol: float | None
+    patience: int = 3
+
+
+def _typed_number(
+    url: UrlSettings,
+    key: str,
+    label: str,
+    low: float,
+    high: float | None,
+    default: float,
+    *,
+    integer: bool = False,
+    help: str | None = None,
+    box: Any = None,
+) -> float:
+    """A number the lecturer types exactly (no slider to aim with); bound to the link."""
+    box = box if box is not None else st.sidebar
+    url.check_number(key, label, low, high, integer=integer)
+    if integer and isinstance(st.session_state.get(key), int):
+        st.session_state[key] = float(st.session_state[key])  # see spec_widget
+    value = box.number_input(
+        label,
+        float(low),
+        float(high) if high is not None else None,
+        float(default),
+        step=1.0 if integer else None,
+        format="%.0f" if integer else "%g",
+        key=key,
+        help=help,
+        bind=URL,
+    )
+    value = int(round(value)) if integer else float(value)
+    url.record(key, None if value == default else (str(value) if integer else fmt_number(value)))
+    return value
 
 
 def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
     box = st.sidebar
-    steps = spec_widget(
+    steps = _typed_number(
         url,
-        dict(
-            key="steps",
-            label="Steps",
-            symbol="",
-            default=200,
-            low=10,
-            high=MAX_STEPS,
-            log=False,
-            kind="int",
-            help="How many updates every optimizer makes.",
-        ),
         "steps",
-        box,
+        "Steps",
+        10,
+        MAX_STEPS,
+        DEFAULT_STEPS,
+        integer=True,
+        help=f"How many updates every run makes (10 to {MAX_STEPS:,}).",
     )
-    batch_size, noise = None, float(RUN_DEFAULTS["noise"])
-    if surface.is_data:
-        url.check_choice("grad", "gradient mode", GRAD_MODES)
-        mode = box.radio(
-            "Gradient",
-            list(GRAD_MODES),
-            format_func=GRAD_MODES.get,
-            key="grad",
-            bind=URL,
-            horizontal=True,
-            help="Mini-batch and single-sample gradients are noisy estimates "
-            "of the full-batch one.",
-        )
-        url.record("grad", None if mode == "full" else GRAD_MODES[mode])
-        if mode == "single":
-            batch_size = 1
-        elif mode == "minibatch":
-            n = int(surface.n_samples)
-            batch_size = spec_widget(
-                url,
-                dict(
-                    key="batch",
-                    label="Batch size",
-                    symbol="B",
-                    default=max(1, n // 10),
-                    low=1,
-                    high=n,
-                    log=False,
-                    kind="int",
-                    help=None,
-                ),
-                "batch",
-                box,
-            )
-    else:
+    noise = float(RUN_DEFAULTS["noise"])
+    if not surface.is_data:
         url.check_grid("noise", "gradient noise", NOISE_GRID, log=False)
         noise = box.select_slider(
             "Gradient noise (std)",
@@ -509,44 +496,49 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
             help="Gaussian noise added to every gradient, a stand-in for mini-batch sampling.",
         )
         url.record("noise", None if noise == NOISE_GRID[0] else fmt_number(noise))
-    seed_default = int(RUN_DEFAULTS["seed"])
-    seed = spec_widget(
+    seed = _typed_number(
         url,
-        dict(
-            key="seed",
-            label="Seed",
-            symbol="",
-            default=seed_default,
-            low=0,
-            high=2**31 - 1,
-            log=False,
-            kind="int",
-            help="Random seed of the noise and of the mini-batches.",
-        ),
         "seed",
-        box,
+        "Seed",
+        0,
+        2**31 - 1,
+        int(RUN_DEFAULTS["seed"]),
+        integer=True,
+        help="Random seed of the noise and of the mini-batches.",
     )
     schedule, schedule_params = schedule_controls(url)
-    url.check_grid("tol", "tolerance", TOL_GRID, log=False)
-    tol = box.select_slider(
-        "Early stop: loss change below",
-        TOL_GRID,
-        value=0.0,
-        key="tol",
-        format_func=lambda v: "off" if v == 0 else fmt_number(v),
-        bind=URL,
-        help="Stop a run once its loss changes by less than this for "
-        f"{RUN_DEFAULTS['patience']} steps in a row.",
+    cols = box.columns(2)
+    tol = _typed_number(
+        url,
+        "tol",
+        "Early stop: loss change <",
+        0.0,
+        None,
+        0.0,
+        help="Stop a run once its loss changes by less than this for `patience` steps in a "
+        "row; 0 never stops early. Type any value, e.g. 1e-5.",
+        box=cols[0],
     )
-    url.record("tol", None if tol == 0 else fmt_number(tol))
+    patience = _typed_number(
+        url,
+        "patience",
+        "for steps in a row",
+        1,
+        MAX_PATIENCE,
+        int(RUN_DEFAULTS["patience"]),
+        integer=True,
+        help="Patience: how many consecutive quiet steps stop a run.",
+        box=cols[1],
+    )
     return RunSettings(
         int(steps),
-        batch_size,
+        None,
         float(noise),
         int(seed),
         schedule,
         schedule_params,
         float(tol) or None,
+        int(patience),
     )
 
 
@@ -560,7 +552,9 @@ def schedule_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, Any], ...
     url.record("schedule", None if name == names[0] else labels[name])
     values = {}
     for spec in optim.make_schedule(name).params:
-        values[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", st.sidebar)
+        values[spec["key"]] = spec_widget(
+            url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
+        )
     try:
         optim.make_schedule(name, **values)
     except ValueError as exc:

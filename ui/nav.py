@@ -134,8 +134,9 @@ def frame() -> StreamlitPage:
         page_title=f"{page.title} · {APP_NAME}",
         page_icon=ICON,
         layout="wide",
-        # the menu and the controls live in the sidebar: classroom mode tucks them away
-        initial_sidebar_state="collapsed" if classroom else "expanded",
+        # the menu and the controls live in the sidebar: classroom mode tucks them away, and
+        # "auto" opens it on a wide screen but not over the page on a phone
+        initial_sidebar_state="collapsed" if classroom else "auto",
     )
     if classroom:
         st.button(

@@ -11,7 +11,7 @@ about a tenth of a default rerun's own time).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -22,9 +22,10 @@ import streamlit as st
 
 import optim
 
-from . import figures
+from . import figures, stepview
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
-from .figures import PALETTE, Series, surface_grid
+from .figures import Series, surface_grid
+from .figures.series import DASHES, optimizer_color, status_words
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
 
@@ -87,30 +88,65 @@ def run_one(
         seed=run.seed,
         schedule=schedule,
         tol=run.tol,
+        patience=run.patience,
     )
 
 
-def series_label(name: str, hyper: dict[str, Any]) -> str:
-    """Legend text: the label and the learning rate, e.g. ``Adam  lr=0.001``."""
-    return (
-        f"{optim.OPTIMIZERS[name].label}  lr={hyper['lr']:.3g}"
-        if "lr" in hyper
-        else (optim.OPTIMIZERS[name].label)
-    )
+def series_label(name: str, hyper: dict[str, Any], batch: int | None = None) -> str:
+    """Legend text: the label and the learning rate, e.g. ``Adam  lr=0.001``, and the
+    batch size of a stochastic run on a data problem."""
+    text = optim.OPTIMIZERS[name].label
+    if "lr" in hyper:
+        text += f"  lr={hyper['lr']:.3g}"
+    if batch is not None:
+        text += "  single sample" if batch == 1 else f"  batch {batch}"
+    return text
+
+
+def distinct_labels(choices: list[OptimizerChoice]) -> list[str]:
+    """Legend texts; two runs that would read the same also name what sets them apart."""
+    base = [series_label(c.name, dict(c.hyper), c.batch) for c in choices]
+    labels = list(base)
+    for i, c in enumerate(choices):
+        twins = [j for j in range(len(choices)) if base[j] == base[i] and j != i]
+        if not twins:
+            continue
+        other = choices[twins[0]]
+        diff = [k for k, v in c.hyper if dict(other.hyper).get(k) != v and k != "lr"]
+        if diff:
+            labels[i] += f"  {diff[0]}={_short(dict(c.hyper)[diff[0]])}"
+    return labels
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{v:.3g}" for v in value) + ")"
+    return f"{value:.3g}"
 
 
 def all_series(
     key: SurfaceKey, choices: list[OptimizerChoice], start: tuple[float, float], run: RunSettings
 ) -> list[Series]:
-    """One coloured series per valid optimizer choice (slot i keeps colour i)."""
+    """One series per valid run: the optimizer's colour, a dash per repeat of it."""
     out = []
-    for slot, choice in enumerate(choices):
+    seen: dict[str, int] = {}
+    labels = distinct_labels(choices)
+    for choice, label in zip(choices, labels, strict=True):
+        repeat = seen.get(choice.name, 0)
+        seen[choice.name] = repeat + 1
         if choice.error:
             continue
-        traj = run_one(key, choice.name, choice.hyper, start, run)
+        settings = run if choice.batch == run.batch_size else replace(run, batch_size=choice.batch)
+        traj = run_one(key, choice.name, choice.hyper, start, settings)
         out.append(
             Series(
-                series_label(choice.name, dict(choice.hyper)), PALETTE[slot % len(PALETTE)], traj
+                label,
+                optimizer_color(choice.name, len(out)),
+                traj,
+                DASHES[repeat % len(DASHES)],
+                choice.name,
             )
         )
     return out
@@ -126,6 +162,7 @@ class View:
     run: RunSettings
     classroom: bool = False
     subtitle: str = ""
+    loss_log: bool = True
 
 
 @lru_cache(maxsize=48)
@@ -145,7 +182,7 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             surface,
             series,
             grid=grid_for(view.key),
-            title=title,
+            title="" if still else title,  # a still is exported: its title names the runs
             subtitle=view.subtitle,
             classroom=cls,
             start=view.start,
@@ -153,14 +190,38 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             animate=not still,
             click_targets=not still,
         )
+    if kind == "race":
+        return figures.race_figure(
+            surface,
+            series,
+            grid=grid_for(view.key),
+            replays=replays(view),
+            title=title,
+            subtitle=view.subtitle,
+            classroom=cls,
+            start=view.start,
+            loss_log=view.loss_log,
+        )
     if kind == "surface3d":
         return figures.surface3d_figure(
             surface, series, grid=grid_for(view.key), title=title, classroom=cls
         )
+    # an exported picture states the whole setup: surface, runs and how they ran
+    runs = "  ·  ".join(s.label for s in series)
     if kind == "eff_lr":
-        return figures.effective_lr_figure(series, title="Effective learning rate", classroom=cls)
+        return figures.effective_lr_figure(
+            series,
+            title=f"{title}: effective learning rate<br>{runs}",
+            subtitle=view.subtitle,
+            classroom=cls,
+        )
     if kind == "loss":
-        return figures.loss_figure(series, title="Loss and gradient norm", classroom=cls)
+        return figures.loss_figure(
+            series,
+            title=f"{title}: loss and gradient norm<br>{runs}",
+            subtitle=view.subtitle,
+            classroom=cls,
+        )
     raise ValueError(f"unknown chart {kind!r}")
 
 
@@ -173,10 +234,10 @@ class ReadyFigure(go.Figure):
     shallow copies. ``source`` is the original figure (for PNG export).
     """
 
-    def __init__(self, source: go.Figure) -> None:
+    def __init__(self, source: go.Figure, ready: dict | None = None) -> None:
         super().__init__()
         self._source = source  # plotly figures only take underscored attributes
-        self._ready = source.to_dict()
+        self._ready = source.to_dict() if ready is None else ready
 
     @property
     def source(self) -> go.Figure:
@@ -192,6 +253,46 @@ def shown(view: View, kind: str) -> ReadyFigure:
     return ReadyFigure(chart(view, kind))
 
 
+@lru_cache(maxsize=48)
+def replays(view: View) -> tuple:
+    """Each run's optimizer state after every step (for the arrows and the inspector)."""
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    valid = [c for c in view.choices if not c.error]
+    return tuple(
+        stepview.replay(s.traj, c.name, dict(c.hyper)) for s, c in zip(series, valid, strict=True)
+    )
+
+
+def last_step(view: View) -> int:
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    return max((max(s.traj.n_valid() - 1, 0) for s in series), default=0)
+
+
+@lru_cache(maxsize=64)
+def race_at(view: View, step: int) -> ReadyFigure:
+    """The race as ``st.plotly_chart`` gets it, standing at ``step`` (the end: as built)."""
+    base = shown(view, "race")
+    if step >= last_step(view):
+        return base
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    ready = figures.at_step(base.to_dict(), series, replays(view), step, build_surface(view.key))
+    return ReadyFigure(base.source, ready)
+
+
+@lru_cache(maxsize=64)
+def inspect_step(view: View, step: int) -> tuple[tuple[str, pa.Table], ...]:
+    """The step inspector's tables: one per run, as (legend text, Arrow table)."""
+    surface = build_surface(view.key)
+    series = all_series(view.key, list(view.choices), view.start, view.run)
+    variables = tuple(getattr(surface, "variables", ("x", "y")))[:2]
+    out = []
+    for s, rep in zip(series, replays(view), strict=True):
+        rows = stepview.step_rows(s.traj, rep, step, variables)
+        if rows:
+            out.append((s.label, pa.Table.from_pylist(rows)))
+    return tuple(out)
+
+
 def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
     """The results table: final loss, distance to the nearest minimum, steps, status."""
     rows = []
@@ -204,7 +305,7 @@ def results_rows(surface: Any, series: list[Series]) -> list[dict[str, Any]]:
                 "final loss": None if last is None else float(s.traj.final_loss),
                 "distance to nearest minimum": s.traj.distance(),
                 "steps": s.traj.steps_taken(),
-                "status": str(np.asarray(s.traj.status).reshape(())),
+                "status": status_words(s.traj),
             }
         )
     return rows

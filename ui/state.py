@@ -141,6 +141,14 @@ class UrlSettings:
             return None
         return self._query.get_all(key) if many else self._query[key]
 
+    def take(self, key: str) -> Any:
+        """The raw link value of ``key`` on its first reading in this visit, else ``None``."""
+        return self._take(key)
+
+    def take_all(self, key: str) -> list[str] | None:
+        """Every raw link value of a repeated ``key``, first reading only, else ``None``."""
+        return self._take(key, many=True)
+
     def notice(self, text: str) -> None:
         self._store[_NOTICES].append(text)
 

@@ -25,8 +25,13 @@ from .plotly_fast import fast_figure
 from .series import Series, f32, run_message, run_status, thin
 from .style import INK, TEMPLATE, default_title, fmt, fonts, header, hover, style_axes, title_layout
 
-FRAME_MS = 30  # 1x speed. Plotly steps frames on requestAnimationFrame ticks (60 Hz):
-# 30 ms lands on every second tick, 30 fps; 40 ms would land on every third, 20 fps.
+FRAME_MS = 63  # 1x speed: 15 frames a second.
+# Plotly steps frames on requestAnimationFrame ticks (60 Hz) once a frame's duration has
+# passed, so a duration a little under 2, 4, 8 and 16 ticks gives exactly 30, 15, 7.5 and
+# 3.75 frames a second: 2x, 1x, 0.5x and 0.25x are what they say (a round 60 ms would
+# wait for a fourth tick at 1x but 125 ms for a ninth at 0.5x, which is really 0.44x).
+SPEEDS = (("0.25×", 263), ("0.5×", 130), ("1×", FRAME_MS), ("2×", 30))
+FPS_1X = 15
 
 _ISO_COLOR = "rgba(40, 40, 60, 0.35)"
 
@@ -37,7 +42,14 @@ _MIN_STEP_FRACTION = 0.004  # thinning: keep points this far apart (fraction of 
 _CLICK_GRID = 50  # click resolution: 1/49 of the window
 
 
-def contour_figure(
+def contour_figure(surface: Any, series: list[Series] | tuple[Series, ...], **kw: Any) -> go.Figure:
+    """Trajectories over the banded surface, animated in the browser (see
+    :func:`contour_parts` for the traces, the frames and the keywords)."""
+    parts = contour_parts(surface, series, **kw)
+    return fast_figure(parts["traces"], parts["layout"], parts["frames"])
+
+
+def contour_parts(
     surface: Any,
     series: list[Series] | tuple[Series, ...],
     *,
@@ -50,8 +62,10 @@ def contour_figure(
     animate: bool = True,
     start: Any = None,
     click_targets: bool = True,
-) -> go.Figure:
-    """Trajectories over the banded surface, animated in the browser.
+    equal_aspect: bool | None = None,
+    n_frames_max: int | None = None,
+) -> dict:
+    """Traces, layout and frames of the contour, plus what a caller adds frames to.
 
     Trace order: iso-lines, colour-scale key, [click targets], minima, start, then five
     traces per series: faint full path, drawn path, newest stretch of it, head marker and
@@ -103,7 +117,7 @@ def contour_figure(
     t_end = max(last, default=0)
     shown = t_end if upto_step is None else int(np.clip(upto_step, 0, t_end))
     do_frames = animate and upto_step is None and t_end > 0 and len(series) > 0
-    frame_steps = frame_schedule(t_end, n_frames)
+    frame_steps = frame_schedule(t_end, n_frames if n_frames_max is None else n_frames_max)
 
     # -- per series traces
     moving: list[int] = []  # per series: drawn path, newest stretch, head
@@ -130,7 +144,7 @@ def contour_figure(
         kept.append(keep)
         k = min(shown, n_last)
         suffix = {"diverged": "  (diverged)", "converged": "  (converged)"}.get(status, "")
-        line = dict(color=s.color, width=f["line"])
+        line = dict(color=s.color, width=f["line"], dash=s.dash)
         drawn = _pts(path, keep, 0, k) if do_frames else path[: k + 1]
         traces.append(
             dict(
@@ -173,8 +187,22 @@ def contour_figure(
         vy,
         frame_steps if do_frames else None,
         [t["name"] for t in traces if t.get("showlegend")],
+        equal_aspect,
     )
-    return fast_figure(traces, layout, frames)
+    return dict(
+        traces=traces,
+        layout=layout,
+        frames=frames,
+        moving=moving,
+        frame_steps=frame_steps if do_frames else None,
+        paths=paths,
+        kept=kept,
+        last=last,
+        shown=shown,
+        box=(x0, x1, y0, y1),
+        fonts=f,
+        variables=(vx, vy),
+    )
 
 
 _CHUNK = 10  # play frames per base frame
@@ -396,10 +424,13 @@ def _contour_layout(
     vy: str,
     frame_steps: np.ndarray | None,
     legend_items: list[str],
+    equal_aspect: bool | None = None,
 ) -> dict:
     x0, x1, y0, y1 = box
     w, h = x1 - x0, y1 - y0
     square_ish = 0.4 <= h / w <= 2.5 if w > 0 else False
+    if equal_aspect is not None:  # a data problem's weights are not lengths: no equal aspect
+        square_ish = equal_aspect
     yaxis: dict[str, Any] = dict(
         range=[y0, y1],
         title=dict(text=vy),
@@ -456,13 +487,16 @@ def _contour_layout(
     header(layout, title, subtitle, legend_items, f, height)
     style_axes(layout, f)
     if frame_steps is not None:
-        # Controls go below the x axis title: tick labels and title take ~2.6 lines.
+        # Controls go below the x axis title (tick labels and title take ~2.6 lines):
+        # the buttons on a row of their own, the scrubber under them, full width, so
+        # that on a phone the buttons never sit on the scrubber.
         below_axis = 2.6 * f["base"] + 14
-        layout["margin"]["b"] = int(below_axis + 4.6 * f["base"] + 20)
+        layout["margin"]["b"] = int(below_axis + 7.2 * f["base"] + 30)
         plot_h = height - layout["margin"]["t"] - layout["margin"]["b"]
         y = -below_axis / max(plot_h, 1)
-        layout["updatemenus"] = [_buttons(f, y)]
-        layout["sliders"] = [_scrubber(frame_steps, f, y)]
+        y_slider = -(below_axis + 2.4 * f["base"] + 8) / max(plot_h, 1)
+        layout["updatemenus"] = [_buttons(f, y, frame_steps)]
+        layout["sliders"] = [_scrubber(frame_steps, f, y_slider)]
     return layout
 
 
@@ -478,8 +512,15 @@ def _play_args(ms: int) -> list:
     ]
 
 
-def _buttons(f: dict, y: float) -> dict:
+def steps_per_second(frame_steps: np.ndarray) -> float:
+    """Steps a second at 1×: 15 frames a second, each frame this many steps apart."""
+    spacing = int(frame_steps[1] - frame_steps[0]) if len(frame_steps) > 1 else 1
+    return FPS_1X * spacing
+
+
+def _buttons(f: dict, y: float, frame_steps: np.ndarray | None = None) -> dict:
     pause = [[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")]
+    rate = steps_per_second(frame_steps) if frame_steps is not None else FPS_1X
     return dict(
         type="buttons",
         direction="left",
@@ -491,11 +532,16 @@ def _buttons(f: dict, y: float) -> dict:
         pad=dict(r=6, t=0),
         font=dict(size=f["base"] - 1),
         buttons=[
-            dict(label="Play", method="animate", args=_play_args(FRAME_MS)),
             dict(label="Pause", method="animate", args=pause),
-            dict(label="0.5×", method="animate", args=_play_args(FRAME_MS * 2)),
-            dict(label="1×", method="animate", args=_play_args(FRAME_MS)),
-            dict(label="2×", method="animate", args=_play_args(FRAME_MS // 2)),
+            *(
+                dict(
+                    label=f"▶ {name}" if name == "1×" else name,
+                    method="animate",
+                    args=_play_args(ms),
+                    name=f"{name} = {rate * float(name[:-1]):g} steps/s",
+                )
+                for name, ms in SPEEDS
+            ),
         ],
     )
 
@@ -519,13 +565,17 @@ def _scrubber(frame_steps: np.ndarray, f: dict, y: float) -> dict:
     return dict(
         active=len(steps) - 1,
         steps=steps,
-        x=0.33,
+        x=0.0,
         xanchor="left",
-        len=0.67,
+        len=1.0,
         y=y,
         yanchor="top",
         pad=dict(t=0, b=0),
-        currentvalue=dict(prefix="step ", font=dict(size=f["base"])),
+        currentvalue=dict(
+            prefix="step ",
+            suffix=f"      (1× plays {steps_per_second(frame_steps):g} steps a second)",
+            font=dict(size=f["base"]),
+        ),
         font=dict(size=max(f["base"] - 4, 9)),
         ticklen=3,
         minorticklen=0,

@@ -10,41 +10,38 @@ import plotly.io as pio
 
 from .plotly_fast import fast_figure
 from .series import Series, f32
-from .style import INK, TEMPLATE, fonts, style_axes, title_layout
+from .style import INK, TEMPLATE, fonts, log_axis, style_axes, title_layout
 
 
 def _steps_end(series: list[Series] | tuple[Series, ...]) -> int:
     return max((max(s.traj.n_valid() - 1, 0) for s in series), default=0)
 
 
-# Line charts: one dash pattern per series on top of its colour, so that series with
-# the same values (SGD and Lion share lr along every axis) stay visible one over another.
-_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-
-
+# Line charts: a run's dash is its own (see Series.dash), so repeated runs of one
+# optimizer, and series with equal values, stay visible one over another.
 def _line(s: Series, k: int, f: dict) -> dict:
-    return dict(color=s.color, width=f["line"] - 0.5, dash=_DASHES[k % len(_DASHES)])
+    return dict(color=s.color, width=f["line"] - 0.5, dash=s.dash)
 
 
 def _log_axis(values: list[np.ndarray], **extra: Any) -> dict:
-    """A log axis; decade ticks only when the data span more than one decade
-    (Plotly otherwise labels 2, 3, ... 9 in between, unreadable on a projector)."""
-    # powers of ten (10⁻⁴), not SI prefixes (100µ), which read as units to a student
-    axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
-    v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size and np.log10(v.max() / v.min()) > 1:
-        axis["dtick"] = 1
-    return axis
+    """A log axis that reads as numbers (see :func:`.style.log_axis`)."""
+    return log_axis(values, **extra)
 
 
 def _two_panel_layout(
-    title: str, f: dict, left: str, right: str, x_end: int, y_left: dict, y_right: dict
+    title: str,
+    f: dict,
+    left: str,
+    right: str,
+    x_end: int,
+    y_left: dict,
+    y_right: dict,
+    subtitle: str = "",
 ) -> dict:
     xr = [0, max(x_end, 1)]
     layout = dict(
         template=pio.templates[TEMPLATE],
-        title=title_layout(title, "", f["title"]),
+        title=title_layout(title, subtitle, f["title"]),
         font=dict(size=f["base"], color=INK),
         xaxis=dict(domain=[0.0, 0.45], range=xr, title=dict(text="step"), ticks="outside"),
         xaxis2=dict(
@@ -70,7 +67,14 @@ def _two_panel_layout(
         ],
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"),
         hovermode="x unified",
-        margin=dict(l=70, r=30, t=90, b=110),
+        # room for a title of several lines and its subtitle (an export states the setup)
+        margin=dict(
+            l=70,
+            r=30,
+            # sized for the export's larger fonts too (28 px titles, 20 px subtitle)
+            t=int(110 + 45 * title.count("<br>") + (40 if subtitle else 0)),
+            b=110,
+        ),
     )
     style_axes(layout, f)
     return layout
@@ -82,6 +86,7 @@ def effective_lr_figure(
     title: str = "",
     classroom: bool = False,
     variables: tuple[str, str] | None = None,
+    subtitle: str = "",
 ) -> go.Figure:
     """Per-coordinate effective learning rate against step: one panel per parameter, log y.
 
@@ -123,12 +128,17 @@ def effective_lr_figure(
         _steps_end(series),
         _log_axis([t["y"] for t in traces[0::2]], title=dict(text="effective lr (log scale)")),
         _log_axis([t["y"] for t in traces[1::2]]),
+        subtitle,
     )
     return fast_figure(traces, layout)
 
 
 def loss_figure(
-    series: list[Series] | tuple[Series, ...], *, title: str = "", classroom: bool = False
+    series: list[Series] | tuple[Series, ...],
+    *,
+    title: str = "",
+    classroom: bool = False,
+    subtitle: str = "",
 ) -> go.Figure:
     """Loss per step (log y when every loss is positive) beside the gradient norm (log y)."""
     f = fonts(classroom)
@@ -184,5 +194,6 @@ def loss_figure(
         _steps_end(series),
         y_left,
         _log_axis(norms, title=dict(text="‖g‖ (log scale)")),
+        subtitle,
     )
     return fast_figure(traces, layout)

@@ -6,7 +6,11 @@ can lay title and legend out again at its own size (:func:`relayout_header`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from .series import Series
 
@@ -126,3 +130,47 @@ def hover(label: str, vx: str, vy: str) -> str:
 
 def fmt(v: float) -> str:
     return f"{v:.3g}"
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round tick values between ``lo`` and ``hi`` (for a log axis spanning less than a
+    decade, where Plotly would label bare mantissas).
+
+    >>> nice_ticks(0.18, 0.55)
+    [0.2, 0.3, 0.4, 0.5]
+    """
+    if not (hi > lo > 0):
+        return [lo]
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    start = math.ceil(lo / step) * step
+    ticks = []
+    v = start
+    while v <= hi * (1 + 1e-9):
+        ticks.append(float(f"{v:.6g}"))
+        v += step
+    return ticks
+
+
+def log_axis(values: Sequence[np.ndarray], n_ticks: int = 5, **extra: Any) -> dict:
+    """A log axis that always reads as numbers: decade ticks (10⁻³) across decades, and
+    round values (0.2, 0.3, ...) when the data span less than one decade."""
+    axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
+    v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return axis
+    lo, hi = float(v.min()), float(v.max())
+    if hi / lo > 10:
+        # a tick every decade, or every second or third one when many decades meet
+        # in a short panel (their labels would otherwise run into one another)
+        axis["dtick"] = max(1, math.ceil(math.log10(hi / lo) / 5))
+    else:
+        ticks = nice_ticks(lo, hi, n_ticks) if hi > lo else [lo]
+        if len(ticks) < 2:  # a flat series: its value, and a range around it
+            ticks = [lo]
+            axis["range"] = [math.log10(lo) - 0.15, math.log10(lo) + 0.15]
+        axis["tickvals"] = ticks
+        axis["ticktext"] = [f"{t:.3g}" for t in ticks]
+    return axis

@@ -38,6 +38,26 @@ def _mesh_height(xs: np.ndarray, ys: np.ndarray, H: np.ndarray, log: bool):
     return at
 
 
+def _log_loss_axis(zmin: float, offset: float, top: float) -> dict:
+    """A log height axis labelled with the loss itself: round losses (0, 1, 10, ...; or
+    the lowest loss and that plus 1, 10, ... when it is far from 0) at the heights they
+    are drawn at (``loss - zmin + offset``), titled plainly."""
+    base = 0.0 if abs(zmin) < offset else zmin
+    losses = [base] + [base + 10.0**k for k in range(-3, 12)]
+    ticks, text = [], []
+    for loss in losses:
+        h = loss - zmin + offset
+        if h > 0 and (loss == base or offset * 1.5 < h <= top * 1.2):
+            ticks.append(h)
+            text.append(f"{loss:,.0f}" if abs(loss) >= 1000 else fmt(loss))
+    if len(ticks) > 6:  # every other decade when there are many
+        ticks, text = ticks[:1] + ticks[2::2], text[:1] + text[2::2]
+    if len(ticks) > 2:  # the lowest label sits in the corner where the y axis's end
+        ticks, text = ticks[1:], text[1:]
+    title = "loss (log scale)" if base == 0 else f"loss (log scale above {fmt(zmin)})"
+    return dict(type="log", tickvals=ticks, ticktext=text, title=dict(text=title))
+
+
 def surface3d_figure(
     surface: Any,
     series: list[Series] | tuple[Series, ...],
@@ -71,11 +91,9 @@ def surface3d_figure(
     colors = band_colors(10)
     scale = [[i / 9, f"rgb({c[0]},{c[1]},{c[2]})"] for i, c in enumerate(colors)]
     if not log_levels:
-        z_axis = dict(title=dict(text="loss"))
-    elif abs(zmin) < offset:
-        z_axis = dict(type="log", dtick=1, title=dict(text=f"loss + {fmt(offset)} (log)"))
+        z_axis = dict(title=dict(text="loss"), nticks=5)
     else:
-        z_axis = dict(type="log", dtick=1, title=dict(text=f"loss − {fmt(zmin)} (log)"))
+        z_axis = _log_loss_axis(zmin, offset, float(np.nanmax(sz)) - zmin + offset)
     traces: list[dict] = [
         dict(
             type="surface",
@@ -140,13 +158,14 @@ def surface3d_figure(
         title=title_layout(title, "", f["title"]),
         font=dict(size=f["base"], color=INK),
         scene=dict(
-            xaxis=dict(title=dict(text=vx), range=[x0, x1]),
-            yaxis=dict(title=dict(text=vy), range=[y0, y1]),
+            xaxis=dict(title=dict(text=vx), range=[x0, x1], nticks=5),
+            yaxis=dict(title=dict(text=vy), range=[y0, y1], nticks=5),
             zaxis=z_axis,
             aspectmode="manual",
             aspectratio=dict(x=1, y=1, z=0.7),
-            # from above and in front: valleys (where the paths run) stay in view
-            camera=dict(eye=dict(x=-0.5, y=-1.2, z=2.1)),
+            # from the front left and above: valleys (where the paths run) stay in view
+            # and the z axis's labels stand apart from the y axis's
+            camera=dict(eye=dict(x=-1.35, y=-1.65, z=1.35)),
         ),
         margin=dict(l=10, r=10, t=80, b=10),
         uirevision="surface3d",

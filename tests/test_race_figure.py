@@ -1,0 +1,220 @@
+"""The Playground's one figure and its step inspector: every part on one clock, to scale."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+import optim
+from ui import figures, stepview
+from ui.figures import Series
+from ui.figures.race import FIT_MODELS, at_step
+from ui.figures.series import status_words
+from ui.figures.style import log_axis, nice_ticks
+
+
+def run(surface, name, steps=60, **hyper):
+    traj = optim.run(surface, optim.make_optimizer(name, **hyper), surface.start, steps)
+    return traj, stepview.replay(traj, name, optim.make_optimizer(name, **hyper).hyper)
+
+
+def race(surface, specs, steps=60, **kw):
+    series, reps = [], []
+    for i, (name, hyper) in enumerate(specs):
+        traj, rep = run(surface, name, steps, **hyper)
+        series.append(Series(f"{name} {i}", "#0072B2", traj))
+        reps.append(rep)
+    grid = figures.surface_grid(surface, n=60)
+    fig = figures.race_figure(surface, series, grid=grid, replays=reps, **kw)
+    return fig, series, reps
+
+
+def decode(arr):
+    if isinstance(arr, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]).astype(float)
+    return np.asarray(arr, dtype=float)
+
+
+def plays(fig):
+    return [fr for fr in fig.to_dict()["frames"] if fr.get("group") == "play"]
+
+
+@pytest.mark.parametrize("name", list(optim.OPTIMIZERS))
+def test_the_replayed_state_lands_on_the_recorded_path(name):
+    # the inspector's state comes from replaying the recorded gradients: same path or wrong
+    surface = optim.make_surface("rosenbrock")
+    traj, rep = run(surface, name, 40, lr=0.001)
+    n = traj.n_valid()
+    np.testing.assert_array_equal(rep.path, np.asarray(traj.params)[:n])
+
+
+def test_adams_first_step_taken_apart():
+    surface = optim.make_surface("bowl")
+    traj, rep = run(surface, "adam", 10, lr=0.1)
+    rows = {r["quantity"]: (r["x"], r["y"]) for r in stepview.step_rows(traj, rep, 1, ("x", "y"))}
+    g = np.asarray(traj.grad)[0]
+    assert rows["g (gradient)"] == pytest.approx(tuple(g))
+    assert rows["m (exp_avg)"] == pytest.approx(tuple(0.1 * g))
+    assert rows["v (exp_avg_sq)"] == pytest.approx(tuple(0.001 * g**2))
+    assert rows["m̂ (bias-corrected)"] == pytest.approx(tuple(g))
+    assert rows["v̂ (bias-corrected)"] == pytest.approx(tuple(g**2))
+    # Adam's first step is lr times the sign of the gradient, whatever its size
+    assert rows["Δθ (the step)"] == pytest.approx(tuple(-0.1 * np.sign(g)), rel=1e-6)
+    assert rows["θ after the step"] == pytest.approx(tuple(np.asarray(traj.params)[1]))
+    assert stepview.step_rows(traj, rep, 0, ("x", "y")) == []  # the start took no step
+    assert stepview.step_rows(traj, rep, 11, ("x", "y")) == []
+
+
+def test_state_fields_the_update_does_not_use_are_left_out():
+    surface = optim.make_surface("bowl")
+    _, sgd = run(surface, "sgd", 10, lr=0.1)
+    _, mom = run(surface, "momentum", 10, lr=0.1)
+    _, rms = run(surface, "rmsprop", 10, lr=0.01)
+    assert sgd.fields == {} and sgd.momentum is None  # no momentum: no buffer, no arrow
+    assert list(mom.fields) == ["momentum_buffer"] and mom.symbols["momentum_buffer"] == "b"
+    assert list(rms.fields) == ["square_avg"]  # not centred, no momentum
+
+
+def _arrow(fig_dict, meta, kind, run_i):
+    idx = meta["arrows"][["grad", "momentum", "step"].index(kind)]
+    x, y = decode(fig_dict["data"][idx]["x"]), decode(fig_dict["data"][idx]["y"])
+    return np.array([[x[3 * run_i], y[3 * run_i]], [x[3 * run_i + 1], y[3 * run_i + 1]]])
+
+
+def test_arrows_at_the_head_are_the_step_its_gradient_and_momentum_to_scale():
+    surface = optim.make_surface("bowl")
+    fig, series, reps = race(surface, [("momentum", {"lr": 0.02}), ("sgd", {"lr": 0.05})])
+    d = fig.to_dict()
+    meta = d["layout"]["meta"]["race"]
+    k = 25
+    d = at_step(d, series, reps, k)
+    for i, s in enumerate(series):
+        p = np.asarray(s.traj.params)
+        g = np.asarray(s.traj.grad)[k - 1]
+        lr = float(np.asarray(s.traj.lr)[k - 1])
+        step = _arrow(d, meta, "step", i)
+        np.testing.assert_allclose(step, [p[k - 1], p[k]], rtol=1e-5, atol=1e-6)  # at the head
+        grad = _arrow(d, meta, "grad", i)
+        np.testing.assert_allclose(grad, [p[k - 1], p[k - 1] - lr * g], rtol=1e-5, atol=1e-6)
+    mom = _arrow(d, meta, "momentum", 0)
+    buf = reps[0].fields["momentum_buffer"][k - 1]
+    np.testing.assert_allclose(mom[1] - mom[0], -0.02 * buf, rtol=1e-4, atol=1e-6)
+    # for momentum SGD the step IS the momentum arrow
+    np.testing.assert_allclose(mom, _arrow(d, meta, "step", 0), rtol=1e-5, atol=1e-6)
+    assert np.isnan(_arrow(d, meta, "momentum", 1)).all()  # plain SGD has none
+
+
+def test_every_play_frame_moves_cursors_arrows_and_fits_together():
+    surface = optim.make_surface("linear")
+    fig, series, reps = race(surface, [("sgd", {"lr": 0.1}), ("adam", {"lr": 0.05})], 40)
+    d = fig.to_dict()
+    meta = d["layout"]["meta"]["race"]
+    model = FIT_MODELS["linear"]
+    frames = plays(fig)
+    assert [int(v) for v in meta["frame_steps"]] == list(range(41))  # every step a frame
+    for fr, step in zip(frames, meta["frame_steps"], strict=True):
+        upd = dict(zip(fr["traces"], fr["data"], strict=True))
+        for c in meta["cursors"]:
+            assert list(upd[c]["x"]) == [step, step]
+        for f_idx, s in zip(meta["fits"], series, strict=True):
+            a, b = np.asarray(s.traj.params)[step]
+            xs = decode(d["data"][f_idx]["x"])
+            np.testing.assert_allclose(
+                decode(upd[f_idx]["y"]), model(a, b, xs), rtol=1e-5, atol=1e-5
+            )
+        for a_idx in meta["arrows"]:
+            assert a_idx in upd
+
+
+def test_long_runs_thin_the_frames_but_every_step_is_reachable_by_stepping():
+    surface = optim.make_surface("bowl")
+    fig, series, reps = race(surface, [("sgd", {"lr": 0.05})], 2000)
+    steps = fig.to_dict()["layout"]["meta"]["race"]["frame_steps"]
+    assert len(steps) <= 201 and steps[-1] == 2000
+    for k in (1, 1234, 1999):  # a step between frames, shown exactly
+        d = at_step(fig.to_dict(), series, reps, k)
+        head = d["data"][d["layout"]["meta"]["race"]["moving"][2]]
+        np.testing.assert_allclose(
+            [head["x"][0], head["y"][0]], np.asarray(series[0].traj.params)[k], rtol=1e-6, atol=1e-9
+        )
+        assert steps[d["layout"]["sliders"][0]["active"]] <= k
+
+
+def test_at_step_draws_the_path_to_that_step_and_puts_the_cursors_there():
+    surface = optim.make_surface("rosenbrock")
+    fig, series, reps = race(surface, [("adam", {"lr": 0.05}), ("sgd", {"lr": 0.001})], 80)
+    base = fig.to_dict()
+    d = at_step(base, series, reps, 30)
+    meta = d["layout"]["meta"]["race"]
+    for j, s in enumerate(series):
+        drawn = d["data"][meta["moving"][3 * j]]
+        assert len(drawn["x"]) == 31
+        assert drawn["x"][-1] == pytest.approx(np.asarray(s.traj.params)[30][0], rel=1e-6)
+    assert all(list(d["data"][c]["x"]) == [30, 30] for c in meta["cursors"])
+    assert d["layout"]["sliders"][0]["active"] == 30
+    assert base["layout"]["sliders"][0]["active"] == 80  # the built figure is untouched
+
+
+def test_log_axes_spanning_less_than_a_decade_show_real_numbers():
+    assert nice_ticks(0.18, 0.55) == [0.2, 0.3, 0.4, 0.5]
+    axis = log_axis([np.array([0.12, 0.35])])
+    assert axis["ticktext"] == ["0.15", "0.2", "0.25", "0.3", "0.35"]
+    assert "dtick" not in axis
+    wide = log_axis([np.array([1e-9, 10.0])])
+    assert wide["dtick"] >= 2  # ten decades in a small panel: every second decade
+
+
+def test_the_loss_axis_can_be_linear_and_says_so():
+    surface = optim.make_surface("bowl")
+    fig, _, _ = race(surface, [("sgd", {"lr": 0.05})], 20, loss_log=False)
+    assert fig.layout.yaxis2.type == "linear"
+    assert any("loss</b> (linear scale)" in a.text for a in fig.layout.annotations)
+    fig, _, _ = race(surface, [("sgd", {"lr": 0.05})], 20)
+    assert fig.layout.yaxis2.type == "log"
+
+
+def test_data_problems_are_not_squeezed_to_equal_aspect_and_get_a_data_view():
+    fig, _, _ = race(optim.make_surface("linear"), [("sgd", {"lr": 0.1})], 20)
+    assert fig.layout.yaxis.scaleanchor is None
+    assert any(t.name == "data" for t in fig.data)
+    fig, _, _ = race(optim.make_surface("bowl"), [("sgd", {"lr": 0.1})], 20)
+    assert not any(t.name == "data" for t in fig.data)
+    # the map's height follows its window's shape: a wide window a lower map
+    wide = fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0]
+    fig, _, _ = race(optim.make_surface("rosenbrock"), [("sgd", {"lr": 0.001})], 20)
+    assert fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0] > wide
+
+
+def test_classroom_puts_the_charts_beside_a_wide_map():
+    fig, _, _ = race(optim.make_surface("bowl"), [("sgd", {"lr": 0.1})], 20, classroom=True)
+    assert fig.layout.xaxis.domain[1] >= 0.6 and fig.layout.xaxis2.domain[0] > 0.65
+    assert fig.layout.yaxis.scaleanchor is None  # the map fills its width on a projector
+    assert fig.layout.height <= 800
+
+
+def test_eight_runs_of_2000_steps_stay_under_a_megabyte():
+    surface = optim.make_surface("rosenbrock")
+    names = ["sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "lion"]
+    t = time.perf_counter()
+    fig, _, _ = race(surface, [(n, {"lr": 0.0005}) for n in names], 2000)
+    size = len(pio.to_json(fig, validate=False))
+    assert size <= 1_000_000, size
+    assert time.perf_counter() - t < 60  # a generous bound: never a timing test
+
+
+def test_status_words_say_stopped_early_unless_at_a_minimum():
+    surface = optim.make_surface("rosenbrock")
+    traj = optim.run(surface, optim.make_optimizer("sgd", lr=1e-4), surface.start, 500, tol=1e-3)
+    assert status_words(traj) == "stopped early (loss change < 0.001 for 3 steps)"
+    bowl = optim.make_surface("bowl")
+    traj = optim.run(bowl, optim.make_optimizer("adam", lr=0.1), bowl.start, 2000, tol=1e-12)
+    assert status_words(traj).startswith("reached a minimum")
+    traj = optim.run(bowl, optim.make_optimizer("sgd", lr=0.001), bowl.start, 30)
+    assert status_words(traj) == "ran all 30 steps"
+    assert json.dumps(status_words(traj)).isascii()
