@@ -70,8 +70,7 @@ def test_the_cell_link_opens_exactly_that_run_on_the_playground():
     at.query_params = query
     at.run()
     assert not at.exception and not at.warning, [w.value for w in at.warning]
-    assert at.session_state["adam_lr"] == cell["lr"]
-    assert at.session_state["adam_betas0"] == cell["betas"][0]
+    # the Playground reads the link into its runs list: the same run, to the last bit
     table = at.dataframe[0].value
     assert table["final loss"].tolist() == [res.final_loss[6, 3]]  # bit for bit
     assert table["steps"].tolist() == [80]

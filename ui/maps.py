@@ -26,7 +26,6 @@ from . import export
 from .controls import (
     CUSTOM,
     EXAMPLE_FORMULA,
-    TOL_GRID,
     URL,
     hparam_key,
     spec_widget,
@@ -38,6 +37,8 @@ from .runs import build_surface
 from .state import UrlSettings, fmt_number
 
 MAX_OPTIMIZERS = 4
+# the map's "steps to a tolerance" metric: the loss-change tolerances a map offers
+TOL_GRID = [0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2]
 MAX_CELLS, MAX_STARTS, MAX_STEPS = 120, 200, 1000
 METRICS = {
     "final_loss": "final loss",

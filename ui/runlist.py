@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,7 +38,7 @@ def hparam_suffix(spec_key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "", spec_key)
 
 
-@cache
+@lru_cache(maxsize=32)  # one entry per optimizer in the registry
 def _specs(name: str) -> tuple[dict, ...]:
     return tuple(optim.OPTIMIZERS[name].slider_specs())
 
@@ -48,7 +48,7 @@ def specs(name: str) -> list[dict]:
     return list(_specs(name))
 
 
-@cache
+@lru_cache(maxsize=32)
 def _defaults(name: str) -> tuple[tuple[str, Any], ...]:
     return tuple((s["key"], s["default"]) for s in _specs(name))
 
