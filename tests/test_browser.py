@@ -114,10 +114,13 @@ def test_share_link_restores_the_state(page: Page, app_url):
 # per page: its heading and an element that only exists once the whole script has run
 READY = {
     "Playground": ("Optimizer Playground", lambda page: page.get_by_test_id("stPlotlyChart").first),
+    "Training": ("Training a network", lambda page: page.get_by_test_id("stPlotlyChart").first),
+    "Maps": ("Maps", lambda page: page.get_by_test_id("stPlotlyChart").first),
     "Algorithms": (
         "The algorithms",
         lambda page: page.get_by_role("heading", name="Weight decay: coupled (L2) or decoupled"),
     ),
+    "Labs": ("Labs", lambda page: page.get_by_test_id("stPlotlyChart").first),
 }
 
 
@@ -125,7 +128,7 @@ def open_any_page(page: Page, url: str, spec) -> None:
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.goto(url)
     heading, last = READY[spec.title]
-    expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=LONG)
     expect(last(page)).to_be_visible(timeout=LONG)  # the page has finished
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
 
@@ -149,7 +152,9 @@ def test_every_page_has_every_page_in_its_menu_linked_by_its_own_address(
         for other in PAGES:
             page.get_by_test_id("stSidebarNavLink").filter(has_text=other.title).click()
             heading, _ = READY[other.title]
-            expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=LONG)
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(
+                timeout=LONG
+            )
             expect(page).to_have_title(f"{other.title} · Optimizer Playground")
             assert urlsplit(page.url).path == f"/{url_path(other)}", (spec.title, other.title)
 
