@@ -136,9 +136,9 @@ def test_two_students_get_two_workers_and_keep_them(served, browser: Browser, ar
         page = pages[0]
         before = trajectory_signature(page)
         served_before = {w: int(stat[w]["stot"]) for w in ("w1", "w2")}
-        steps = page.get_by_role("slider", name="Steps")
-        steps.focus()
-        steps.press("Home")
+        noise = page.get_by_role("slider", name="Gradient noise (std)")
+        noise.focus()
+        noise.press("End")  # the noisiest gradients: every path ends elsewhere
         page.wait_for_function(f"(b) => ({SIGNATURE})() !== b", arg=before, timeout=LONG)
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
         stat = served.stat()
@@ -167,10 +167,21 @@ def test_static_files_come_compressed_from_the_cache(served):
     assert headers.get("content-encoding") == "gzip"
     assert len(gzip.decompress(body)) > 2 * len(body), "compressed, and well"
     again, body_again = _get(f"{served.url}/{script}")
-    assert again.get("content-encoding") == "gzip" and body_again == body
-    # at most the first of the two reached a worker; the second came from HAProxy's cache
-    served_after = sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2"))
-    assert served_after - served_before <= 1
+    # the same file (HAProxy compresses on the way out, so the bytes may differ)
+    assert again.get("content-encoding") == "gzip"
+    assert gzip.decompress(body_again) == gzip.decompress(body)
+    # at most the first of the two reached a worker; the second came from HAProxy's cache.
+    # Other traffic (a browser of an earlier test still closing) can add a count, so the
+    # pair is fetched again, from the cache this time, before calling it a failure.
+    hits = [sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2")) - served_before]
+    for _ in range(2):
+        if hits[-1] <= 1:
+            break
+        start = sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2"))
+        _get(f"{served.url}/{script}")
+        _get(f"{served.url}/{script}")
+        hits.append(sum(int(served.stat()[w]["stot"]) for w in ("w1", "w2")) - start)
+    assert hits[-1] <= 1, hits
 
 
 def test_ctrl_c_stops_everything(served):
