@@ -34,23 +34,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
 
 import optim  # noqa: E402
+from tests import wsclient  # noqa: E402
 from tests.appserver import serve_app  # noqa: E402
 
 EMPTY = "import streamlit as st\nst.title('Empty')\nst.write('nothing to compute')\n"
@@ -63,39 +60,19 @@ PAUSE_S = 0.2  # between reruns, as between a user's slider moves
 # -- server: a websocket client in the browser's place ---------------------------------------
 async def _rerun(ws, query: str, cached: set[str]) -> tuple[float, int]:
     """One rerun: seconds until ``script_finished``, and the bytes the server sent."""
-    msg = BackMsg()
-    msg.rerun_script.query_string = query
-    msg.rerun_script.cached_message_hashes.extend(sorted(cached))
     t0 = time.perf_counter()
-    await ws.send(msg.SerializeToString())
-    sent = 0
-    while True:
-        data = await ws.recv()
-        sent += len(data)
-        reply = ForwardMsg()
-        reply.ParseFromString(data)
-        if reply.metadata.cacheable and reply.hash:
-            cached.add(reply.hash)
-        kind = reply.WhichOneof("type")
-        if kind == "script_finished":
-            return time.perf_counter() - t0, sent
-        if kind == "session_event" and reply.session_event.HasField("script_compilation_exception"):
+    replies = await wsclient.rerun(ws, query, cached=cached)
+    seconds = time.perf_counter() - t0
+    for reply in replies:
+        if reply.WhichOneof("type") == "session_event" and reply.session_event.HasField(
+            "script_compilation_exception"
+        ):
             raise RuntimeError("the page did not compile")
-
-
-@contextlib.asynccontextmanager
-async def _session(url: str):
-    """One browser session: a websocket to the app's stream."""
-    host = urlsplit(url).netloc
-    async with connect(
-        f"ws://{host}/_stcore/stream", subprotocols=["streamlit"], origin=url, max_size=None
-    ) as ws:
-        ws.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        yield ws
+    return seconds, sum(reply.ByteSize() for reply in replies)
 
 
 async def _server_reruns(url: str, query: str, reruns: int) -> dict:
-    async with _session(url) as ws:
+    async with wsclient.session(url) as ws:
         cached: set[str] = set()
         first, first_bytes = await _rerun(ws, query, cached)
         times, sent = [], 0
@@ -115,7 +92,7 @@ async def _server_reruns(url: str, query: str, reruns: int) -> dict:
 async def _class_burst(url: str, query: str, size: int, bursts: int = 3) -> float:
     """``size`` sessions rerun at the same moment: median seconds until the last one is done."""
     async with contextlib.AsyncExitStack() as stack:
-        sessions = [await stack.enter_async_context(_session(url)) for _ in range(size)]
+        sessions = [await stack.enter_async_context(wsclient.session(url)) for _ in range(size)]
         caches: list[set[str]] = [set() for _ in sessions]
         await asyncio.gather(
             *(_rerun(ws, query, c) for ws, c in zip(sessions, caches, strict=True))

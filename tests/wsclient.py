@@ -49,7 +49,11 @@ def widget_strings(values: dict[str, str]) -> WidgetStates:
 async def rerun(
     ws, query: str = "", widgets: WidgetStates | None = None, cached: set[str] | None = None
 ) -> list[ForwardMsg]:
-    """One rerun; every message the server sent for it, up to ``script_finished``."""
+    """One rerun; every message the server sent for it, up to ``script_finished``.
+
+    ``cached``: the message hashes this client holds; sent with the request and, as a
+    browser does, extended with every cacheable message the server sends back.
+    """
     msg = BackMsg()
     msg.rerun_script.query_string = query
     if widgets is not None:
@@ -62,6 +66,8 @@ async def rerun(
         reply = ForwardMsg()
         reply.ParseFromString(await ws.recv())
         replies.append(reply)
+        if cached is not None and reply.metadata.cacheable and reply.hash:
+            cached.add(reply.hash)
         if reply.WhichOneof("type") == "script_finished":
             return replies
 
