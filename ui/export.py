@@ -44,6 +44,12 @@ _START_TIMEOUT_S = 30.0
 _QUEUE_TIMEOUT_S = 60.0
 
 
+NO_PNG = (
+    "PNG export needs a Chromium browser on the server, and none was found. "
+    "The camera icon above each chart still saves what you see."
+)
+
+
 class ExportUnavailable(RuntimeError):
     """PNG export cannot run here; the message says why in plain words."""
 

@@ -24,7 +24,8 @@ CSV_COLUMNS = (
 )
 
 
-def _row_value(v: float) -> str:
+def csv_cell(v: float) -> str:
+    """A number at full precision; empty where it is not finite."""
     return repr(float(v)) if np.isfinite(v) else ""
 
 
@@ -54,16 +55,29 @@ def trajectories_csv(series: Iterable[Any]) -> bytes:
                 per_step = ["", "", "", "", ""]
             else:
                 g, e = grad[t - 1], elr[t - 1]
-                per_step = [_row_value(v) for v in (g[0], g[1], e[0], e[1], lr[t - 1])]
+                per_step = [csv_cell(v) for v in (g[0], g[1], e[0], e[1], lr[t - 1])]
             out.writerow(
                 [
                     s.label,
                     t,
-                    _row_value(params[t, 0]),
-                    _row_value(params[t, 1]),
-                    _row_value(loss[t]),
+                    csv_cell(params[t, 0]),
+                    csv_cell(params[t, 1]),
+                    csv_cell(loss[t]),
                     *per_step,
                     status,
                 ]
             )
     return buf.getvalue().encode("utf-8")
+
+
+def csv_button(container: Any, label: str, make: Any, file_name: str, key: str) -> None:
+    """A CSV download whose file is made only when it is clicked (``make() -> bytes``)."""
+    container.download_button(
+        label,
+        data=make,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/table:",
+    )

@@ -31,6 +31,7 @@ from .controls import (
     spec_widget,
     surface_label,
 )
+from .export_csv import csv_button, csv_cell
 from .figures.maps import BasinPanel, Panel, basins_figure, cell_of_click, map_figure, race_figure
 from .links import RunSpec, exact, hyper_of, playground_link, playground_query
 from .runs import build_surface
@@ -473,30 +474,18 @@ def sweep_csv(choices: list[Choice], results: list) -> bytes:
                         c.y,
                         repr(float(y)),
                         r.status[i, j],
-                        _num(r.final_loss[i, j]),
+                        csv_cell(r.final_loss[i, j]),
                         int(r.steps[i, j]),
-                        _num(r.distance[i, j]),
+                        csv_cell(r.distance[i, j]),
                     ]
                 )
     return buf.getvalue().encode()
 
 
-def _num(v: float) -> str:
-    return repr(float(v)) if np.isfinite(v) else ""
-
-
 def exports(name: str, fig, make_csv: Callable[[], bytes]) -> None:
     with st.expander("Export", icon=":material/download:"):
         cols = st.columns(2)
-        cols[0].download_button(
-            "Grid (CSV)",
-            data=make_csv,
-            file_name=f"{name}.csv",
-            mime="text/csv",
-            key=f"map_dl_{name}_csv",
-            on_click="ignore",
-            icon=":material/table:",
-        )
+        csv_button(cols[0], "Grid (CSV)", make_csv, f"{name}.csv", f"map_dl_{name}_csv")
         if export.export_available():
             cols[1].download_button(
                 "Picture (PNG)",
@@ -508,7 +497,7 @@ def exports(name: str, fig, make_csv: Callable[[], bytes]) -> None:
                 icon=":material/image:",
             )
         else:
-            cols[1].info("PNG export needs a Chromium on the server; the camera icon still works.")
+            cols[1].info(export.NO_PNG)
 
 
 # -- basins of attraction ---------------------------------------------------------------------

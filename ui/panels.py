@@ -11,6 +11,7 @@ import optim
 
 from . import algorithms, export, export_csv
 from .controls import COMPARE, RunSettings
+from .export_csv import csv_button
 from .runs import View, chart, inspect_step, results
 from .state import UrlSettings, escape_markdown, fmt_number
 
@@ -84,20 +85,15 @@ def update_rules(choices: list) -> None:
 def export_panel(view: View, series: list) -> None:
     """PNG (made only when a button is pressed) and CSV downloads."""
     with st.expander("Export", icon=":material/download:"):
-        st.download_button(
+        csv_button(
+            st,
             "Trajectories (CSV)",
-            data=lambda: export_csv.trajectories_csv(series),
-            file_name="trajectories.csv",
-            mime="text/csv",
-            key="dl_csv",
-            on_click="ignore",
-            icon=":material/table:",
+            lambda: export_csv.trajectories_csv(series),
+            "trajectories.csv",
+            "dl_csv",
         )
         if not export.export_available():
-            st.info(
-                "PNG export needs a Chromium browser on the server, and none was found. "
-                "The camera icon above each chart still saves what you see."
-            )
+            st.info(export.NO_PNG)
             return
         step = st.slider(
             "Contour picture at step", 0, view.run.steps, view.run.steps, key="png_step"

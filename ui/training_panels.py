@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import export
+from .export_csv import csv_button
 from .state import UrlSettings
 from .training import Setup, View, chart, losses_csv, results
 
@@ -33,20 +34,15 @@ def results_table(setup: Setup, level: float) -> None:
 def export_panel(view: View) -> None:
     """CSV of the per-step losses; a PNG of each chart, made only when its button is pressed."""
     with st.expander("Export", icon=":material/download:"):
-        st.download_button(
+        csv_button(
+            st,
             "Per-step losses (CSV)",
-            data=lambda: losses_csv(view.setup),
-            file_name="training_losses.csv",
-            mime="text/csv",
-            key="tr_dl_csv",
-            on_click="ignore",
-            icon=":material/table:",
+            lambda: losses_csv(view.setup),
+            "training_losses.csv",
+            "tr_dl_csv",
         )
         if not export.export_available():
-            st.info(
-                "PNG export needs a Chromium browser on the server, and none was found. "
-                "The camera icon above each chart still saves what you see."
-            )
+            st.info(export.NO_PNG)
             return
         cols = st.columns(len(PNG_CHARTS))
         for col, (label, kind, name) in zip(cols, PNG_CHARTS, strict=True):
