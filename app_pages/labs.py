@@ -36,6 +36,14 @@ if setup is not None:
         icon=":material/open_in_new:",
         help="The same surface, start, optimizers and hyperparameters, run on the Playground.",
     )
+maps_setup = lab.maps_link(**dict(knobs))
+if maps_setup is not None:
+    st.link_button(
+        "Open the basins of attraction on the Maps page",
+        labs.maps_link(maps_setup),
+        icon=":material/open_in_new:",
+        help="Which minimum each start reaches, for the same optimizer and settings.",
+    )
 related = labs.page_address(lab.related_page) if lab.related_page else None
 if related:
     st.markdown(

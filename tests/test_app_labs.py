@@ -44,6 +44,10 @@ SAME_RUNS = {
     ),
     "lion_sign": ({"lion": "lion"}, lambda p: optim.make_surface("bowl").loss(p)),
     "post_tf2_momentum": ({"momentum": "right"}, lambda p: optim.make_surface("quadratic").loss(p)),
+    "goh_momentum": (
+        {"sgd": "gd", "momentum": "momentum"},
+        lambda p: 0.5 * (p[0] ** 2 + 100 * p[1] ** 2),
+    ),
 }
 
 
@@ -86,7 +90,9 @@ def test_every_lab_tells_its_story(lab_id):
         latex = [x.value.strip("$\n") for x in at.latex]
         assert lab.mistake.wrong in latex and lab.mistake.right in latex
         assert lab.mistake.where in text
-    assert bool(at.get("link_button")) == (lab.playground is not None)
+    labels = [b.proto.label for b in at.get("link_button")]
+    assert any("Playground" in t for t in labels) == (lab.playground is not None)
+    assert any("Maps" in t for t in labels) == (lab.maps is not None)
 
 
 def test_a_knob_reruns_the_lab():
@@ -121,7 +127,7 @@ def test_the_verdict_turns_red_when_a_check_fails():
     assert rows["late_distance"]["expected"] == "shown, not checked"
 
 
-@pytest.mark.parametrize("lab_id", ["adamw_vs_l2", "lion_sign", "post_tf2_momentum"])
+@pytest.mark.parametrize("lab_id", list(SAME_RUNS))
 def test_the_playground_link_opens_the_same_setup(lab_id):
     lab = LABS[lab_id]
     setup = lab.setup_link()
@@ -142,7 +148,12 @@ def test_the_playground_link_opens_the_same_setup(lab_id):
     for name, path in paths.items():
         label = next(k for k in finals if k.lower().startswith(name))
         expected = float(loss(result.trajectories[path][-1]))
-        assert finals[label] == pytest.approx(expected, rel=1e-6, abs=1e-12), name
+        if lab_id == "goh_momentum":
+            # the runs end 11 and 114 decades down; the link rounds their lr to 6 digits,
+            # which moves where they end by a fraction of a decade
+            assert abs(np.log10(finals[label]) - np.log10(expected)) < 1, (name, finals[label])
+        else:
+            assert finals[label] == pytest.approx(expected, rel=1e-6, abs=1e-12), name
 
 
 def test_related_page_link_only_when_the_page_exists():
@@ -198,3 +209,24 @@ def test_the_posts_slips_are_listed_beside_every_mistake():
         assert f"✗ ${slip.wrong}$" in text and f"✓ ${slip.right}$" in text
     at = open_lab("goh_momentum")
     assert not at.expander
+
+
+def test_the_maps_link_opens_the_basins_of_the_same_adam():
+    lab = LABS["bias_correction"]
+    assert lab.maps_link() is not None and LABS["goh_momentum"].maps_link() is None
+    at = open_lab("bias_correction", lab_bias_correction_beta1="0.5")
+    [button] = [b for b in at.get("link_button") if "Maps" in b.proto.label]
+    link = button.proto.url
+    assert link.startswith(labs.page_address("Maps") + "?")
+    query = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    at = open_page("app_pages/maps.py", query)
+    notes = [w.value for w in at.warning]
+    assert not any("from the link" in n or "unknown" in n for n in notes), notes
+    state = at.session_state
+    assert state["map_view"] == "basins" and state["map_opt"] == ["adam"]
+    assert state["map_adam_betas0"] == 0.5 and state["map_adam_lr"] == 0.1
+    assert state["map_steps"] == 1000 and state["map_bn"] == 41
+    assert state["map_formula"] == "(x**2 - 1)**2 + 0.3*x + 0.5*y**2"
+    [chart] = at.get("plotly_chart")
+    fig = json.loads(chart.proto.spec)
+    assert "Which minimum each start reaches" in fig["layout"]["title"]["text"]

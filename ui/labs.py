@@ -14,13 +14,13 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-import optim
 from optim.labs import LABS, SLIPS, Lab, LabResult
 
-from . import nav
-from .controls import hparam_key, spec_widget
+from . import nav, runlist
+from .controls import COMPARE, CUSTOM, MAX_STEPS, spec_widget, surface_label
 from .figures.lab import lab_figure
-from .state import UrlSettings, fmt_number
+from .maps import maps_query
+from .state import UrlSettings
 
 CLASSIC = [lab_id for lab_id, lab in LABS.items() if lab.mistake is None]
 MISTAKES = [lab_id for lab_id, lab in LABS.items() if lab.mistake is not None]
@@ -91,25 +91,30 @@ def verdict(result: LabResult) -> tuple[bool, str]:
 
 # -- links to the other pages ------------------------------------------------------------------
 def playground_link(setup: dict) -> str:
-    """The Playground's address for a setup (the only place that knows its URL keys).
+    """The Playground's address for a setup.
 
     ``setup``: ``surface`` (a registered name) or ``formula`` (a custom one), ``start``
-    (x0, y0), ``steps`` and ``runs`` (optimizer name -> hyperparameters). Every
-    optimizer keeps its own learning rate (``compare=own``).
+    (x0, y0), ``steps`` (cut to the Playground's longest run) and ``runs`` (optimizer name
+    -> hyperparameters), each run with its own settings.
     """
-    runs = setup["runs"]
-    query: list[tuple[str, str]] = [("opt", optim.OPTIMIZERS[name].label) for name in runs]
-    query.append(("compare", "Each optimizer its own learning rate"))
-    for name, hyper in runs.items():
-        for hparam, value in hyper.items():
-            query.append((hparam_key(name, hparam), fmt_number(value)))
+    extra = {"compare": COMPARE["own"]}  # each run its own learning rate
     if "formula" in setup:
-        query += [("surface", "Custom formula"), ("formula", setup["formula"])]
+        surface = surface_label(CUSTOM)
+        extra["formula"] = setup["formula"]
     else:
-        query.append(("surface", optim.make_surface(setup["surface"]).label))
-    x0, y0 = setup["start"]
-    query += [("x0", fmt_number(x0)), ("y0", fmt_number(y0)), ("steps", str(setup["steps"]))]
-    return "/?" + urlencode(query)
+        surface = surface_label(setup["surface"])
+    return "/" + runlist.playground_link(
+        list(setup["runs"].items()),
+        surface=surface,
+        start=setup["start"],
+        steps=min(int(setup["steps"]), MAX_STEPS),
+        **extra,
+    )
+
+
+def maps_link(setup: dict) -> str:
+    """The Maps page's address for a setup (see :meth:`optim.labs.Lab.maps_link`)."""
+    return f"{page_address('Maps') or '/Maps'}?{urlencode(maps_query(setup), doseq=True)}"
 
 
 def page_address(title: str) -> str | None:

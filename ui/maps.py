@@ -19,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 import optim
-from optim.sweep import axis_values, sample_settings, settings_kwargs, slider_specs
+from optim.sweep import axis_values, base_value, sample_settings, settings_kwargs, slider_specs
 from optim.theory import QuadraticTheory, measured_rate, minimum_of, quadratic_hessian
 
 from . import export
@@ -683,3 +683,32 @@ def share_panel(url: UrlSettings) -> None:
     with st.expander("Share these settings", icon=":material/link:"):
         st.caption("This link reopens this page exactly as it is now.")
         st.code(url.link(st.context.url), language=None, wrap_lines=True)
+
+
+# -- a link for other pages -------------------------------------------------------------------
+def maps_query(setup: dict) -> dict[str, str | list[str]]:
+    """This page's query parameters for a setup another page describes (the only place
+    outside this page that knows its address keys).
+
+    ``setup``: ``formula`` (a custom surface), ``view`` (a key of :data:`VIEWS`), ``runs``
+    (optimizer name -> constructor arguments, e.g. ``betas=(0.7, 0.999)``), ``steps`` and
+    ``starts`` (the basin grid's side).
+    """
+    q: dict[str, str | list[str]] = {
+        "map_surface": surface_label(CUSTOM),
+        "map_formula": setup["formula"],
+        "map_view": VIEWS[setup.get("view", "map")],
+        "map_opt": [optim.OPTIMIZERS[name].label for name in setup["runs"]],
+    }
+    for name, kwargs in setup["runs"].items():
+        for spec in optim.OPTIMIZERS[name].slider_specs():
+            try:
+                value = base_value(kwargs, spec.name)
+            except (KeyError, IndexError):
+                continue  # left at its default
+            q[f"map_{hparam_key(name, spec.name)}"] = fmt_number(float(value))
+    if "steps" in setup:
+        q["map_steps"] = str(int(min(setup["steps"], MAX_STEPS)))
+    if "starts" in setup:
+        q["map_bn"] = str(int(min(setup["starts"], MAX_STARTS)))
+    return q

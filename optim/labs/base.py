@@ -125,7 +125,9 @@ class Lab:
 
     ``labels`` names each measured key for people; ``playground(**knobs)`` returns the
     same setup as Playground settings (or ``None``): ``surface``, ``formula``, ``start``,
-    ``steps`` and ``runs`` (optimizer name -> hyperparameters).
+    ``steps`` and ``runs`` (optimizer name -> hyperparameters). ``maps(**knobs)`` does the
+    same for the Maps page: ``formula``, ``view`` (``"basins"``), ``runs``, ``steps`` and
+    ``starts`` (per side of the grid).
     """
 
     id: str
@@ -139,6 +141,7 @@ class Lab:
     knobs: tuple[Param, ...] = ()
     mistake: Mistake | None = None
     playground: Callable[..., dict | None] | None = None
+    maps: Callable[..., dict | None] | None = None
     related_page: str = ""  # title of another page of the app with the same setup
 
     def knob_values(self, **knobs: Any) -> dict[str, Any]:
@@ -164,6 +167,9 @@ class Lab:
 
     def setup_link(self, **knobs: Any) -> dict | None:
         return None if self.playground is None else self.playground(**self.knob_values(**knobs))
+
+    def maps_link(self, **knobs: Any) -> dict | None:
+        return None if self.maps is None else self.maps(**self.knob_values(**knobs))
 
 
 def rate(errors: np.ndarray) -> float:

@@ -98,6 +98,21 @@ def _goh(kappa: float) -> LabResult:
     return LabResult(measured, expected, tol, (chart,), {"gd": gd.params, "momentum": hb.params})
 
 
+def _goh_playground(kappa: float) -> dict:
+    """Both runs of the lab on the Playground: the same quadratic as a formula."""
+    n = math.ceil(math.log(GOH_LEVEL) / math.log((kappa - 1) / (kappa + 1))) + 10
+    rate_mom = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+    return {
+        "formula": f"0.5*(x**2 + {kappa:.6g}*y**2)",
+        "start": (1.0, 1.0),
+        "steps": n,
+        "runs": {
+            "sgd": {"lr": 2 / (1 + kappa)},
+            "momentum": {"lr": (2 / (1 + math.sqrt(kappa))) ** 2, "momentum": rate_mom**2},
+        },
+    }
+
+
 GOH = Lab(
     id="goh_momentum",
     title="Momentum turns κ into √κ",
@@ -134,6 +149,7 @@ GOH = Lab(
             label="condition number",
         ),
     ),
+    playground=_goh_playground,
 )
 
 
@@ -634,6 +650,17 @@ def _bias(beta1: float, lr: float) -> LabResult:
     return LabResult(measured, expected, tol, (chart,), {"starts": starts} | paths)
 
 
+def _bias_maps(beta1: float, lr: float) -> dict:
+    """Adam's basins on the same two wells (with bias correction, as torch's Adam has it)."""
+    return {
+        "formula": f"(x**2 - 1)**2 + {TwoWell().tilt:g}*x + 0.5*y**2",
+        "view": "basins",
+        "runs": {"adam": {"lr": lr, "betas": (beta1, BIAS["beta2"])}},
+        "steps": BIAS["steps"],
+        "starts": BIAS["grid"][0],
+    }
+
+
 BIAS_CORRECTION = Lab(
     id="bias_correction",
     title="What Adam's bias correction does to the first steps",
@@ -668,6 +695,7 @@ BIAS_CORRECTION = Lab(
         ),
         Param("lr", 0.1, "Learning rate.", symbol=r"\gamma", low=0.01, high=0.3, label="lr"),
     ),
+    maps=_bias_maps,
 )
 
 
