@@ -102,6 +102,27 @@ class QuadraticTheory:
         """The largest stable learning rate at momentum ``β``: ``(2 + 2β)/λ_max``."""
         return (2.0 + 2.0 * np.asarray(momentum, np.float64)) / self.lam_max
 
+    def sgd_edge(self, momentum: Any = 0.0, dampening: Any = 0.0, weight_decay: Any = 0.0) -> Any:
+        """The largest stable learning rate of torch's SGD (no Nesterov) on this quadratic.
+
+        Weight decay w adds w·I to the Hessian; with momentum μ > 0, dampening d scales the
+        gradient that enters the buffer by (1 − d) after the first step, so the run is heavy
+        ball with learning rate lr·(1 − d): stable while lr·(1 − d)·(λ_max + w) < 2 + 2μ
+        (infinite at d = 1). Without momentum torch keeps no buffer and ignores d.
+        """
+        mu, d, w = (np.asarray(v, np.float64) for v in (momentum, dampening, weight_decay))
+        scale = np.where(mu > 0, 1.0 - d, 1.0) * (self.lam_max + w)
+        with np.errstate(divide="ignore"):
+            return np.where(scale > 0, (2.0 + 2.0 * mu) / np.where(scale > 0, scale, 1.0), np.inf)
+
+    def sgd_best_lr(self, weight_decay: Any = 0.0) -> Any:
+        """Plain SGD's (μ = 0: no buffer, no dampening) fastest constant learning rate,
+        2/(λ_min + λ_max + 2w)."""
+        w = np.asarray(weight_decay, np.float64)
+        scale = self.lam_min + self.lam_max + 2.0 * w
+        with np.errstate(divide="ignore"):
+            return np.where(scale > 0, 2.0 / np.where(scale > 0, scale, 1.0), np.inf)
+
     @property
     def heavy_ball_lr(self) -> float:
         if not self.convex:

@@ -45,7 +45,7 @@ def test_the_default_map_compares_two_optimizers_with_the_theory_beside_them():
     names = {t.get("name") for t in fig["data"]}
     # the bowl is a quadratic: its stability edge and heavy ball's optimum are drawn
     assert {"torch default", "diverged", "heavy-ball optimum (lr*, β*)"} <= names
-    assert "stability edge lr = (2 + 2β)/λmax" in names
+    assert f"stability edge lr = {maps.EDGE_TEXT}" in names
     # diverged cells are their own trace, never a value on the colour scale
     div = next(t for t in fig["data"] if t["name"] == "diverged" and t["type"] == "heatmap")
     values = np.array(heat[0]["z"], dtype=float)
@@ -58,6 +58,43 @@ def test_the_default_map_compares_two_optimizers_with_the_theory_beside_them():
     assert [round(t.gd_rate, 4), round(t.heavy_ball_rate, 4)] == [0.9802, 0.8182]
     assert table["predicted rate"].tolist() == [round(t.gd_rate, 4), round(t.heavy_ball_rate, 4)]
     np.testing.assert_allclose(table["measured rate"], table["predicted rate"], rtol=0.02)
+
+
+@pytest.mark.parametrize("axis", ["weight_decay", "dampening"])
+def test_sgd_maps_over_other_axes_draw_their_own_stability_edge(axis):
+    query = {"map_n": "12", "map_lr_hi": "10", "map_bowl_condition": "100"}
+    query |= {"map_opt": "SGD", "map_sgd_y": axis}
+    if axis == "dampening":
+        query["map_sgd_momentum"] = "0.5"  # dampening only counts with a buffer
+    at = open_maps(query)
+    fig = figure(at, "map_chart")
+    t = QuadraticTheory(quadratic_hessian(optim.make_surface("bowl", condition=100)))
+    [edge] = [tr for tr in fig["data"] if tr.get("name") == f"stability edge lr = {maps.EDGE_TEXT}"]
+    ys = np.array(edge["y"], dtype=float)
+    assert len(ys) >= 3
+    if axis == "weight_decay":
+        expected = 2 / (t.lam_max + ys)
+        [best] = [tr for tr in fig["data"] if tr.get("name") == f"best plain lr = {maps.BEST_TEXT}"]
+        np.testing.assert_allclose(best["x"], 2 / (t.lam_min + t.lam_max + 2 * np.array(best["y"])))
+    else:
+        expected = 3 / ((1 - ys) * t.lam_max)
+    np.testing.assert_allclose(edge["x"], expected, rtol=1e-9)
+    # the map agrees: cells well left of the edge did not diverge, cells well right did
+    heat = next(tr for tr in fig["data"] if tr["type"] == "heatmap" and tr["name"] == "SGD")
+    div = next(tr for tr in fig["data"] if tr["type"] == "heatmap" and tr["name"] == "diverged")
+    lrs, rows = np.array(heat["x"], dtype=float), np.array(heat["y"], dtype=float)
+    for j, y in enumerate(rows):
+        e = float(
+            t.sgd_edge(
+                0.5 if axis == "dampening" else 0.0,
+                *((y, 0.0) if axis == "dampening" else (0.0, y)),
+            )
+        )
+        for i, lr in enumerate(lrs):
+            if lr < 0.7 * e:
+                assert not div["z"][j][i], (y, lr)
+            elif lr > 1.5 * e:
+                assert div["z"][j][i], (y, lr)
 
 
 def test_the_cell_link_opens_exactly_that_run_on_the_playground():

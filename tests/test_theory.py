@@ -88,3 +88,43 @@ def test_the_stability_edges_are_where_runs_start_to_blow_up():
         assert list(res.status[:, 0]) == ["max_steps", "diverged"], beta
         assert list(t.stable(edge, beta)) == [True, False]
         assert t.rate(edge[0], beta) < 1 < t.rate(edge[1], beta)
+
+
+@pytest.mark.parametrize(
+    "hyper",
+    [
+        {"momentum": 0.5, "dampening": 0.5, "weight_decay": 0.0},
+        {"momentum": 0.0, "dampening": 0.5, "weight_decay": 0.5},  # no buffer: d ignored
+        {"momentum": 0.0, "dampening": 0.0, "weight_decay": 3.0},
+        {"momentum": 0.6, "dampening": 0.3, "weight_decay": 1.0},
+    ],
+)
+def test_sgd_edge_with_dampening_and_weight_decay_is_where_runs_blow_up(hyper):
+    s = optim.make_surface("booth")
+    t = QuadraticTheory(quadratic_hessian(s))
+    edge = float(t.sgd_edge(**hyper))
+    assert edge != pytest.approx(t.heavy_ball_edge(hyper["momentum"]))  # the axes matter
+    if hyper["momentum"] == 0:
+        assert edge == pytest.approx(2 / (t.lam_max + hyper["weight_decay"]))
+    lrs = edge * np.array([0.98, 1.02])
+    fixed = {k: [v] for k, v in hyper.items()}
+    res = optim.sweep(s, "sgd", {"lr": lrs, **fixed}, steps=4000, bound=1e8)
+    assert list(res.status.ravel()) == ["max_steps", "diverged"], hyper
+
+
+def test_plain_sgd_best_lr_with_weight_decay_is_the_fastest():
+    s = optim.make_surface("booth")
+    t = QuadraticTheory(quadratic_hessian(s))
+    w = 2.0
+    best = float(t.sgd_best_lr(w))
+    shifted = QuadraticTheory(quadratic_hessian(s) + w * np.eye(2))
+    assert best == pytest.approx(shifted.gd_best_lr)  # GD on the shifted Hessian
+    assert shifted.rate(best) < min(shifted.rate(0.9 * best), shifted.rate(1.1 * best))
+    # measured: the run at the best lr gets closest to the ridge solution (H + wI)⁻¹H θ*
+    h = quadratic_hessian(s)
+    ridge = np.linalg.solve(h + w * np.eye(2), h @ s.minima[0])
+    gaps = []
+    for lr in best * np.array([0.8, 1.0, 1.1]):
+        traj = optim.run(s, optim.make_optimizer("sgd", lr=lr, weight_decay=w), s.start, 100)
+        gaps.append(np.linalg.norm(traj.final_point() - ridge))
+    assert gaps[1] < gaps[0] and gaps[1] < gaps[2], gaps

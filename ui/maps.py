@@ -310,6 +310,18 @@ def heavy_ball(choice: Choice) -> bool:
     )
 
 
+# torch's SGD on a quadratic: the stability edge over any of these second axes
+SGD_AXES = ("momentum", "dampening", "weight_decay")
+EDGE_TEXT = "(2 + 2β)/((1 − d)(λmax + w))"  # d counts only with momentum β > 0
+BEST_TEXT = "2/(λmin + λmax + 2w)"
+
+
+def plain_sgd(choice: Choice) -> bool:
+    """Torch's SGD without Nesterov or maximize: the edge formula holds for any μ, d, w."""
+    h = dict(choice.hyper)
+    return choice.name in ("sgd", "momentum") and not h.get("nesterov") and not h.get("maximize")
+
+
 def panel_of(setup: Setup, choice: Choice, res, metric: str, theory) -> Panel:
     xs, ys = res.axes["lr"], res.axes[choice.y]
     z = res.metric(metric).T  # rows follow the second axis
@@ -319,20 +331,26 @@ def panel_of(setup: Setup, choice: Choice, res, metric: str, theory) -> Panel:
     if xs[0] <= dx <= xs[-1] and ys[0] <= dy <= ys[-1]:
         marks.append(("torch default", dx, dy, "star"))
     lines = []
-    # the theory's edges hold over the (lr, momentum) plane of heavy ball
-    if theory is not None and heavy_ball(choice) and choice.y == "momentum":
+    if theory is not None and plain_sgd(choice) and choice.y in SGD_AXES:
         t = theory[0]
-        edge = t.heavy_ball_edge(ys)
+        fixed = {k: float(dict(choice.hyper).get(k, 0.0)) for k in SGD_AXES}
+        along = {**fixed, choice.y: ys}
+        edge = np.broadcast_to(t.sgd_edge(**along), ys.shape)
         keep = (edge >= xs[0]) & (edge <= xs[-1])
-        lines.append(("stability edge lr = (2 + 2β)/λmax", edge[keep], ys[keep]))
-        optimum = (
-            "heavy-ball optimum (lr*, β*)",
-            t.heavy_ball_lr,
-            t.heavy_ball_momentum,
-            "diamond",
-        )
-        marks.append(optimum)
-        marks.append(("best plain lr 2/(λmin + λmax)", t.gd_best_lr, 0.0, "circle"))
+        lines.append((f"stability edge lr = {EDGE_TEXT}", edge[keep], ys[keep]))
+        if choice.y == "momentum" and heavy_ball(choice):
+            optimum = (
+                "heavy-ball optimum (lr*, β*)",
+                t.heavy_ball_lr,
+                t.heavy_ball_momentum,
+                "diamond",
+            )
+            marks.append(optimum)
+            marks.append(("best plain lr 2/(λmin + λmax)", t.gd_best_lr, 0.0, "circle"))
+        elif choice.y == "weight_decay" and fixed["momentum"] == 0:
+            best = np.broadcast_to(t.sgd_best_lr(ys), ys.shape)
+            keep = (best >= xs[0]) & (best <= xs[-1])
+            lines.append((f"best plain lr = {BEST_TEXT}", best[keep], ys[keep]))
     spec_y = specs[choice.y]
     return Panel(
         optim.OPTIMIZERS[choice.name].label,
