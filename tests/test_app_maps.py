@@ -138,6 +138,8 @@ def test_links_keep_every_setting(monkeypatch):
     assert len(edges) == 1  # RMSprop has no such theory
     np.testing.assert_allclose(edges[0]["x"], (2 + 2 * np.array(edges[0]["y"])) / 18)
     assert edges[0]["y"][0] == 0 and len(edges[0]["y"]) == 8
+    at.session_state["map_share_open"] = True
+    at.run()
     share = next(c.value for c in at.code)
     assert parse_qs(urlsplit(share).query)["map_opt"] == ["SGD", "RMSprop"]
 

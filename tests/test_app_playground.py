@@ -69,7 +69,16 @@ def add(at: AppTest, name: str) -> AppTest:
     return at
 
 
+def open_box(at: AppTest, key: str) -> AppTest:
+    """Open an expander or popover whose contents are drawn only when open."""
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def link_query(at: AppTest) -> dict:
+    open_box(at, "share_open")
     link = next(c.value for c in at.code if c.language != "python" and "classroom" not in c.value)
     return {k: v if len(v) > 1 else v[0] for k, v in parse_qs(urlsplit(link).query).items()}
 
@@ -90,8 +99,14 @@ def test_default_page_shows_chart_table_and_share_link():
     table = results(at)
     assert len(table) == len(race(at)) == 3
     assert all(isinstance(s, str) and "_" not in s for s in table["status"])  # words, no codes
+    # a first visit draws no code box (it would load the syntax highlighter's script)
+    assert not at.code
+    shown = [x.value.strip("$\n") for x in at.latex]
+    assert not any(optim.OPTIMIZERS[n].latex in shown for n in names(at))  # rules: when opened
+    open_box(at, "share_open")
     assert any(c.value.startswith("http") or c.value.startswith("?") for c in at.code)
     for name in names(at):  # the update rules sit one click away
+        open_box(at, f"rule_open_{name}")
         assert optim.OPTIMIZERS[name].latex in [x.value.strip("$\n") for x in at.latex]
 
 
@@ -420,6 +435,9 @@ def test_update_rules_give_the_pytorch_line_for_the_settings_on_screen():
     at = run_app({**FAST, "run": ["SGD", "Momentum", "Lion"]})
     pick(at, 1)
     at.number_input(key="ed_momentum_lr").set_value(0.05).run()
+    for name in ("sgd", "momentum", "lion"):
+        at.session_state[f"rule_open_{name}"] = True
+    at.run()
     calls = [c.value for c in at.code if c.language == "python"]
     assert "torch.optim.SGD(model.parameters(), lr=0.001)" in calls
     assert "torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)" in calls

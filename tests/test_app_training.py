@@ -136,6 +136,8 @@ def test_a_link_restores_runs_and_settings_and_reports_bad_values():
     sub = chart(at, "tr_loss")["layout"]["title"]["subtitle"]["text"]
     assert "1-8-8-1 tanh net on y = sin(3x)" in sub and "3 epochs, batch 64" in sub
     # the page's own share link carries the same settings
+    at.session_state["tr_share_open"] = True
+    at.run()
     shared = [c.value for c in at.code if "tr_n=2" in c.value]
     assert shared and "tr1_adam_lr=0.05" in shared[0] and "tr_act=tanh" in shared[0]
 

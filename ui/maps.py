@@ -22,7 +22,7 @@ import optim
 from optim.sweep import axis_values, base_value, sample_settings, settings_kwargs, slider_specs
 from optim.theory import QuadraticTheory, measured_rate, minimum_of, quadratic_hessian
 
-from . import export
+from . import export, share
 from .controls import (
     CUSTOM,
     EXAMPLE_FORMULA,
@@ -698,9 +698,7 @@ def race_csv(rows: list[dict]) -> bytes:
 
 
 def share_panel(url: UrlSettings) -> None:
-    with st.expander("Share these settings", icon=":material/link:"):
-        st.caption("This link reopens this page exactly as it is now.")
-        st.code(url.link(st.context.url), language=None, wrap_lines=True)
+    share.share_panel(url, "the Maps page", "map_share_open")
 
 
 # -- a link for other pages -------------------------------------------------------------------

@@ -9,7 +9,7 @@ import streamlit as st
 
 import optim
 
-from . import algorithms, export, export_csv
+from . import algorithms, export, export_csv, share
 from .controls import COMPARE, RunSettings
 from .export_csv import csv_button
 from .runs import View, chart, inspect_step, results
@@ -72,7 +72,16 @@ def update_rules(choices: list) -> None:
     cols = st.columns(max(len(firsts), 1))
     for col, choice in zip(cols, firsts, strict=False):
         cls = optim.OPTIMIZERS[choice.name]
-        with col.popover(f"{cls.label} rule", icon=":material/functions:", width="stretch"):
+        box = col.popover(
+            f"{cls.label} rule",
+            icon=":material/functions:",
+            width="stretch",
+            key=f"rule_open_{choice.name}",
+            on_change="rerun",
+        )
+        if not box.open:  # drawn when opened (its code box is a large script to load)
+            continue
+        with box:
             st.latex(cls.latex)
             st.write(cls.summary)
             st.caption(f"Effective learning rate multiplies ${cls.direction}$.")
@@ -125,12 +134,7 @@ def _png_maker(view: View, kind: str, step: int):
 
 
 def share_panel(url: UrlSettings) -> None:
-    base = st.context.url
-    with st.expander("Share these settings", icon=":material/link:"):
-        st.caption("This link reopens the Playground exactly as it is now.")
-        st.code(url.link(base), language=None, wrap_lines=True)
-        st.caption("For a projector: the same settings with the controls tucked away.")
-        st.code(url.link(base, classroom="1"), language=None, wrap_lines=True)
+    share.share_panel(url, "the Playground", "share_open")
 
 
 # -- one step at a time ------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import export
+from . import export, share
 from .export_csv import csv_button
 from .state import UrlSettings
 from .training import Setup, View, chart, losses_csv, results
@@ -62,9 +62,4 @@ def _png_maker(view: View, kind: str):
 
 
 def share_panel(url: UrlSettings) -> None:
-    base = st.context.url
-    with st.expander("Share these settings", icon=":material/link:"):
-        st.caption("This link reopens the Training page exactly as it is now.")
-        st.code(url.link(base), language=None, wrap_lines=True)
-        st.caption("For a projector: the same settings with the controls tucked away.")
-        st.code(url.link(base, classroom="1"), language=None, wrap_lines=True)
+    share.share_panel(url, "the Training page", "tr_share_open")
