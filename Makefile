@@ -69,4 +69,4 @@ mutate: $(VENV)/.dev-deps
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants .serve-cache

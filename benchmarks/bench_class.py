@@ -145,7 +145,7 @@ def main() -> int:
         results["one process"] = summary(
             asyncio.run(burst(url, args.class_size, args.timeout)), [pid]
         )
-    with make_serve(args.workers) as (url, pids):
+    with make_serve(args.workers) as (url, pids, _):
         asyncio.run(burst(url, 2 * args.workers, args.timeout))  # each worker warmed
         results[f"make serve WORKERS={args.workers}"] = summary(
             asyncio.run(burst(url, args.class_size, args.timeout)), pids

@@ -11,9 +11,12 @@ on port p in front of them:
 * websockets pass through (a long tunnel timeout: a student may sit on a page);
 * health checks on ``/_stcore/health``: a worker that stops answering gets no new
   students;
-* Streamlit's static files (content-hashed, served ``immutable``) are gzip-compressed
-  and kept in HAProxy's cache, so each worker serves each file once, not once per
-  student, and a student downloads them compressed.
+* Streamlit's static files (content-hashed, served ``immutable``): the compressible
+  ones (JavaScript, CSS) are compressed once, as tightly as gzip allows (Zopfli), the
+  first time ``make serve`` starts (kept in ``.serve-cache/``) and answered by HAProxy
+  from memory (``deploy/static_gz.lua``); the rest (fonts, images) are kept in
+  HAProxy's cache. Either way no worker serves a static file more than once, and a
+  student downloads them compressed.
 
 Ctrl-C (or SIGTERM) stops HAProxy and every worker with everything they started (the
 formula workers, the PNG exporter's Chromium): each worker runs in a process group of
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
 import os
 import secrets
 import shutil
@@ -42,19 +46,91 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "op_worker"
 STOP_TIMEOUT_S = 10.0
+LUA = Path(__file__).resolve().parent / "static_gz.lua"
+# what gzip shrinks; fonts and images are compressed already
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+}
+
+
+def streamlit_static() -> Path:
+    """Streamlit's folder of static files (served under ``/static/``)."""
+    import streamlit
+
+    return Path(streamlit.__file__).resolve().parent / "static" / "static"
+
+
+BIG = 64_000  # bytes: files this large get Zopfli's slower, tighter compression
+
+
+def squeeze(raw: bytes) -> bytes:
+    """``raw`` in gzip format: Zopfli for large files (one iteration: ~4 % smaller than
+    gzip -9, at about 2 s a megabyte), gzip level 9 for the rest or without Zopfli."""
+    if len(raw) >= BIG:
+        try:
+            from zopfli.gzip import compress
+        except ImportError:  # the compose image's balancer, or an older environment
+            pass
+        else:
+            return compress(raw, numiterations=1)
+    return gzip.compress(raw, compresslevel=9, mtime=0)
+
+
+def precompress(source: Path, cache: Path) -> Path:
+    """Every compressible file under ``source``, compressed by :func:`squeeze`, in a folder
+    under ``cache`` named for ``source``'s contents (made once; later starts reuse it),
+    with ``manifest.tsv`` (URL path, content type, file) and ``static.map`` (the URL
+    paths, for HAProxy's ``map`` converter). Returns that folder."""
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in CONTENT_TYPES)
+    stamp = f"{len(files)}-{max((p.stat().st_mtime_ns for p in files), default=0)}-z{BIG}"
+    folder = cache / f"static-gz-{stamp}"
+    if (folder / "static.map").exists():
+        return folder
+    building = Path(tempfile.mkdtemp(prefix="static-gz-", dir=cache))
+    manifest, paths = [], []
+    for i, p in enumerate(files):
+        raw = p.read_bytes()
+        packed = squeeze(raw)
+        if len(packed) >= len(raw):
+            continue  # left to HAProxy's cache, uncompressed
+        name = f"{i}.gz"
+        (building / name).write_bytes(packed)
+        url = "/static/" + p.relative_to(source).as_posix()
+        manifest.append(f"{url}\t{CONTENT_TYPES[p.suffix]}\t{name}\n")
+        paths.append(f"{url} 1\n")
+    (building / "manifest.tsv").write_text("".join(manifest))
+    (building / "static.map").write_text("".join(paths))
+    try:
+        building.rename(folder)
+    except OSError:  # another start made it meanwhile
+        shutil.rmtree(building, ignore_errors=True)
+    return folder
 
 
 def haproxy_config(
-    address: str, port: int, workers: list[tuple[str, int]], control: Path | None = None
+    address: str,
+    port: int,
+    workers: list[tuple[str, int]],
+    control: Path | None = None,
+    static_gz: Path | None = None,
 ) -> str:
     """HAProxy's configuration: ``workers`` are (name, loopback port) pairs; ``control``,
-    a Unix socket for HAProxy's runtime commands (``show stat``: sessions per worker)."""
+    a Unix socket for HAProxy's runtime commands (``show stat``: sessions per worker);
+    ``static_gz``, a folder made by :func:`precompress` (HAProxy must then run with
+    ``PLAYGROUND_STATIC_GZ`` set to it)."""
     servers = "\n".join(
         f"    server {name} 127.0.0.1:{wport} check cookie {name}" for name, wport in workers
     )
     return CONFIG.format(
         header="# written by deploy/serve.py for this run",
-        stats=f"    stats socket {control} mode 600 level operator" if control else "",
+        stats="\n".join(
+            ([f"    stats socket {control} mode 600 level operator"] if control else [])
+            + ([f"    lua-load {LUA}"] if static_gz else [])
+        ),
+        precompressed=PRECOMPRESSED.format(map=static_gz / "static.map") if static_gz else "",
         resolvers="",
         address=address,
         port=port,
@@ -69,6 +145,7 @@ def container_config() -> str:
     return CONFIG.format(
         header="# deploy/compose.yaml's balancer; made by `python deploy/serve.py --container-config`",
         stats="",
+        precompressed="",
         resolvers=CONTAINER_RESOLVERS,
         address="*",
         port=8080,
@@ -77,6 +154,13 @@ def container_config() -> str:
         servers="    server-template app 1-8 app:8501 check resolvers docker init-addr none",
     )
 
+
+# JavaScript and CSS compressed at level 9, from memory, for browsers that take gzip
+PRECOMPRESSED = """\
+    acl gzip_ok req.hdr(accept-encoding) -m sub -i gzip
+    acl precompressed path,map({map}) -m found
+    http-request use-service lua.static_gz if static gzip_ok precompressed
+"""
 
 CONTAINER_RESOLVERS = """
 resolvers docker
@@ -116,11 +200,16 @@ cache static
 frontend playground
     bind {address}:{port}
     acl static path_beg /static/
-    use_backend static_files if static
+{precompressed}    use_backend static_files if static
     default_backend streamlit
 
 backend static_files
     http-request cache-use static
+    # any worker serves the same files: no sticky cookie, and no "private" that the
+    # cookie's nocache adds when it inserts one: either keeps a file out of the cache.
+    # Every file here is named for its content, so it may be kept for good.
+    http-response del-header set-cookie
+    http-response set-header cache-control "public, max-age=31536000, immutable" if {{ status 200 }}
     http-response cache-store static
     server compressor abns@playground-compress-{port}
 
@@ -270,6 +359,9 @@ def main() -> int:
     try:
         for w in workers:
             w.start()
+        cache = ROOT / ".serve-cache"
+        cache.mkdir(exist_ok=True)
+        static_gz = precompress(streamlit_static(), cache)  # while the workers start
         deadline = time.monotonic() + 120
         while not all(w.healthy() for w in workers):
             for w in workers:
@@ -284,10 +376,11 @@ def main() -> int:
         cfg = run_dir / "haproxy.cfg"
         control = run_dir / "haproxy.sock"
         names = [(w.name, w.port) for w in workers]
-        cfg.write_text(haproxy_config(args.address, args.port, names, control))
+        cfg.write_text(haproxy_config(args.address, args.port, names, control, static_gz))
         balancer = subprocess.Popen(
             [haproxy, "-W", "-db", "-f", str(cfg)],
             stdin=subprocess.DEVNULL,
+            env={**os.environ, "PLAYGROUND_STATIC_GZ": str(static_gz)},
             preexec_fn=_die_with_parent,  # noqa: PLW1509
         )
         host = "localhost" if args.address in ("0.0.0.0", "::") else args.address

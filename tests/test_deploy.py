@@ -7,6 +7,7 @@ of its configurations (``make serve``'s and the containers').
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import shutil
@@ -44,8 +45,12 @@ def _haproxy_accepts(text: str, tmp_path: Path) -> None:
 
 
 def test_haproxy_accepts_make_serves_configuration(tmp_path):
-    text = serve.haproxy_config("127.0.0.1", 8080, [("w1", 9001), ("w2", 9002)], tmp_path / "s")
-    _haproxy_accepts(text, tmp_path)
+    gz = tmp_path / "gz"
+    gz.mkdir()
+    (gz / "static.map").write_text("/static/js/a.js 1\n")
+    workers = [("w1", 9001), ("w2", 9002)]
+    text = serve.haproxy_config("127.0.0.1", 8080, workers, tmp_path / "s", gz)
+    _haproxy_accepts(text, tmp_path)  # the Lua service and the map included
     assert "cookie op_worker insert" in text and "balance source" not in text
     assert "option httpchk GET /_stcore/health" in text
 
@@ -102,3 +107,34 @@ def test_kubernetes_deployment_service_and_sticky_ingress():
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
     assert backend["port"]["name"] == sport["name"]
+
+
+def test_static_files_are_compressed_once_and_listed(tmp_path):
+    src = tmp_path / "static"
+    (src / "js").mkdir(parents=True)
+    (src / "media").mkdir()
+    big = b"".join(b"function f%d(a){return a*%d}\n" % (i, i) for i in range(6000))
+    assert len(big) > serve.BIG
+    (src / "js" / "big.abc.js").write_bytes(big)
+    (src / "css").mkdir()
+    (src / "css" / "small.def.css").write_bytes(b"body{margin:0}" * 20)
+    (src / "media" / "font.ghi.woff2").write_bytes(os.urandom(2000))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    folder = serve.precompress(src, cache)
+    rows = [line.split("\t") for line in (folder / "manifest.tsv").read_text().splitlines()]
+    listed = {url: (ctype, name) for url, ctype, name in rows}
+    assert set(listed) == {"/static/js/big.abc.js", "/static/css/small.def.css"}  # not fonts
+    assert listed["/static/js/big.abc.js"][0].startswith("text/javascript")
+    assert listed["/static/css/small.def.css"][0].startswith("text/css")
+    for url, (_, name) in listed.items():
+        packed = (folder / name).read_bytes()
+        assert gzip.decompress(packed) == (src / url.removeprefix("/static/")).read_bytes()
+    assert len((folder / listed["/static/js/big.abc.js"][1]).read_bytes()) < len(big) / 5
+    assert (folder / "static.map").read_text().split() == [w for url in listed for w in (url, "1")]
+    stamp = (folder / "manifest.tsv").stat().st_mtime_ns
+    assert serve.precompress(src, cache) == folder  # made once
+    assert (folder / "manifest.tsv").stat().st_mtime_ns == stamp
+    cfg = serve.haproxy_config("127.0.0.1", 8600, [("w1", 8601)], None, folder)
+    assert f"lua-load {serve.LUA}" in cfg and str(folder / "static.map") in cfg
+    assert "lua" not in serve.container_config()
