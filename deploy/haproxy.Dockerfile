@@ -1,9 +1,25 @@
-# The balancer for deploy/compose.yaml: Debian's HAProxy with deploy/haproxy.cfg.
+# The balancer for deploy/compose.yaml: Debian's HAProxy with deploy/haproxy.cfg, and
+# Streamlit's scripts compressed once at build time (deploy/static_gz.lua serves them).
+# Streamlit comes from the same requirements.txt as the app's image; should the two
+# ever differ, the scripts' names do not match and HAProxy falls back to compressing
+# and caching what the app serves.
+FROM debian:bookworm-slim AS scripts
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt /build/requirements.txt
+RUN python3 -m venv /venv && /venv/bin/pip install --no-cache-dir -r /build/requirements.txt
+COPY deploy/serve.py /build/serve.py
+RUN /venv/bin/python /build/serve.py --precompress /srv/static-gz
+
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends haproxy \
  && rm -rf /var/lib/apt/lists/*
+COPY --from=scripts /srv/static-gz /srv/static-gz
+COPY deploy/static_gz.lua /etc/haproxy/static_gz.lua
 COPY deploy/haproxy.cfg /etc/haproxy/haproxy.cfg
+ENV PLAYGROUND_STATIC_GZ=/srv/static-gz
 USER haproxy
 EXPOSE 8080
 CMD ["haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"]

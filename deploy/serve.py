@@ -139,13 +139,19 @@ def haproxy_config(
     )
 
 
+# where deploy/haproxy.Dockerfile puts the Lua service and the compressed scripts
+CONTAINER_LUA = "/etc/haproxy/static_gz.lua"
+CONTAINER_STATIC_GZ = "/srv/static-gz"
+
+
 def container_config() -> str:
     """The same balancer for ``deploy/compose.yaml`` (``deploy/haproxy.cfg``): the app's
-    replicas found by Docker's DNS, each replica's cookie derived from ``$COOKIE_KEY``."""
+    replicas found by Docker's DNS, each replica's cookie derived from ``$COOKIE_KEY``,
+    the scripts compressed when the balancer's image is built."""
     return CONFIG.format(
         header="# deploy/compose.yaml's balancer; made by `python deploy/serve.py --container-config`",
-        stats="",
-        precompressed="",
+        stats=f"    lua-load {CONTAINER_LUA}",
+        precompressed=PRECOMPRESSED.format(map=f"{CONTAINER_STATIC_GZ}/static.map"),
         resolvers=CONTAINER_RESOLVERS,
         address="*",
         port=8080,
@@ -332,9 +338,20 @@ def main() -> int:
     ap.add_argument(
         "--container-config", action="store_true", help="print deploy/haproxy.cfg and stop"
     )
+    ap.add_argument(
+        "--precompress",
+        type=Path,
+        metavar="FOLDER",
+        help="compress Streamlit's scripts into FOLDER and stop (the balancer's image)",
+    )
     args = ap.parse_args()
     if args.container_config:
         print(container_config(), end="")
+        return 0
+    if args.precompress:
+        args.precompress.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=args.precompress.parent) as tmp:
+            precompress(streamlit_static(), Path(tmp)).rename(args.precompress)
         return 0
     n = args.workers or os.cpu_count() or 1
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"

@@ -58,7 +58,15 @@ def test_haproxy_accepts_make_serves_configuration(tmp_path):
 def test_the_containers_balancer_is_make_serves(tmp_path):
     text = (DEPLOY / "haproxy.cfg").read_text()
     assert text == serve.container_config(), "regenerate: python deploy/serve.py --container-config"
-    _haproxy_accepts(text, tmp_path)
+    # the image puts the Lua service and the compressed scripts where the file says
+    image = (DEPLOY / "haproxy.Dockerfile").read_text()
+    assert f"COPY deploy/static_gz.lua {serve.CONTAINER_LUA}" in image
+    assert f"serve.py --precompress {serve.CONTAINER_STATIC_GZ}" in image
+    assert f"COPY --from=scripts {serve.CONTAINER_STATIC_GZ} {serve.CONTAINER_STATIC_GZ}" in image
+    assert f"PLAYGROUND_STATIC_GZ={serve.CONTAINER_STATIC_GZ}" in image
+    (tmp_path / "static.map").write_text("/static/js/a.js 1\n")
+    local = text.replace(serve.CONTAINER_LUA, str(serve.LUA))
+    _haproxy_accepts(local.replace(serve.CONTAINER_STATIC_GZ, str(tmp_path)), tmp_path)
 
 
 def test_the_image_carries_the_whole_app_and_chromium():
@@ -137,4 +145,3 @@ def test_static_files_are_compressed_once_and_listed(tmp_path):
     assert (folder / "manifest.tsv").stat().st_mtime_ns == stamp
     cfg = serve.haproxy_config("127.0.0.1", 8600, [("w1", 8601)], None, folder)
     assert f"lua-load {serve.LUA}" in cfg and str(folder / "static.map") in cfg
-    assert "lua" not in serve.container_config()
