@@ -314,6 +314,10 @@ def run(
                 np.copyto(hist_f[0:1], np.nan, where=bad)
             moving &= ~bad
         state = opt.init(p)
+        # a batch steps in place (``step_into``: the same bits as ``step``) into a second
+        # buffer; the two buffers swap every step, the state's arrays are updated in place
+        into = getattr(opt, "step_into", None) if B else None
+        spare = np.empty_like(p) if into is not None else None
 
         # 2. the loop: one optimizer step per iteration, every trajectory at once.
         # `everyone` (a Python bool) short-cuts the common case where nothing has
@@ -331,7 +335,10 @@ def run(
             if noise_draws is not None:
                 g = g + noise_draws[t - 1]
             lr = lrs[t - 1] if sched is not None else None
-            p_new, state_new = opt.step(p, g, state, lr=lr)
+            if into is not None:
+                p_new, state_new = spare, into(p, g, state, spare, lr=lr)
+            else:
+                p_new, state_new = opt.step(p, g, state, lr=lr)
             if project is not None:
                 p_new = project(p_new)
             if full_loss is not None:
@@ -348,9 +355,13 @@ def run(
                     ok = abs(f_new) <= bound and np.abs(p_new).max() <= bound
                 ok_all = bool(ok)
             else:
-                # two reductions first (NaN propagates through max); details only on failure
-                ok_all = bool(np.abs(p_new).max(initial=0.0) <= bound) and bool(
-                    np.abs(f_new).max(initial=0.0) <= bound
+                # reductions first (NaN propagates through max and min: no temporary |p|
+                # to allocate); details only on failure
+                ok_all = (
+                    bool(p_new.max(initial=0.0) <= bound)
+                    and bool(p_new.min(initial=0.0) >= -bound)
+                    and bool(np.max(f_new, initial=0.0) <= bound)
+                    and bool(np.min(f_new, initial=0.0) >= -bound)
                 )
                 ok = ok_all or (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
             if everyone and ok_all:
@@ -400,6 +411,8 @@ def run(
                     status[converged] = "converged"
                     stop_step[converged] = t
                     moving = moving & ~np.asarray(converged)
+            if into is not None:
+                spare = p  # the point before this step: nothing else holds it any more
             p, f, g, state = p_new, f_new, g_new, state_new
             if progress is not None and t % PROGRESS_EVERY == 0:
                 progress(t, steps)

@@ -19,18 +19,25 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
+    LerpWeight,
     Optimizer,
     Param,
+    Powers,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
     check_adam_family,
     ema_sq,
+    ema_sq_into,
     eps_hparam,
     f64,
+    is_on,
     lerp,
+    lerp_into,
     lr_hparam,
     sqrt,
+    widen,
+    widen_into,
     with_defaults,
     without,
     zeros_like,
@@ -168,6 +175,38 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         update /= self._denom(vmax if h["amsgrad"] else v, count)
         params = params - update
         return params, AdamState(count, m, v, vmax)
+
+    def step_into(self, params, grad, state, out, lr=None):
+        h = self._h
+        if h["amsgrad"] or is_on(h["weight_decay"]) or h["maximize"]:
+            return super().step_into(params, grad, state, out, lr=lr)
+        # :meth:`step` with every result written over the state's arrays and ``out``;
+        # batch hyperparameters at the parameters' full shape (see base.widen)
+        lr = self._lr(lr)
+        beta1, beta2 = h["betas"]
+        count = state.count + 1
+        g, m, v = f64(grad), state.exp_avg, state.exp_avg_sq
+        shape = m.shape
+        tmp = np.empty(shape)
+        b2 = self._wide("beta2", lambda: beta2, shape)
+        ema_sq_into(v, g, b2, self._wide("1-beta2", lambda: 1.0 - beta2, shape), tmp)
+        w1 = self._derived(("lerp", shape), lambda: LerpWeight(widen(1.0 - beta1, shape)))
+        lerp_into(m, g, w1, tmp)
+        step_size = lr / (1.0 - self._derived("powers1", lambda: Powers(beta1))(count))
+        if isinstance(step_size, np.ndarray):
+            widen_into(out, step_size)
+            step_size = out
+        np.multiply(m, step_size, out=tmp)
+        # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps, in ``out`` until the last line
+        c2 = sqrt(1.0 - self._derived("powers2", lambda: Powers(beta2))(count))
+        if isinstance(c2, np.ndarray):
+            c2 = widen(c2, shape)
+        np.sqrt(v, out=out)
+        out /= c2
+        out += self._wide("eps", lambda: h["eps"], shape)
+        tmp /= out
+        np.subtract(params, tmp, out=out)
+        return AdamState(count, m, v, state.max_exp_avg_sq)
 
     def effective_lr(self, state, lr=None):
         lr = self._lr(lr)

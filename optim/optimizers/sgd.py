@@ -16,12 +16,14 @@ from .base import (
     Optimizer,
     Param,
     apply_weight_decay,
+    as_batch,
     check_non_negative,
     check_range,
     f64,
     is_on,
     lr_hparam,
     where_on,
+    widen,
     with_defaults,
     zeros_like,
 )
@@ -162,6 +164,42 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
             d = where_on(mu, g + mu * new_buf if h["nesterov"] else new_buf, g)
             buf = where_on(mu, new_buf, buf)
         return params - self._lr(lr) * d, SGDState(state.count + 1, buf)
+
+    def step_into(self, params, grad, state, out, lr=None):
+        h = self._h
+        mu, damp = h["momentum"], h["dampening"]
+        # a batch whose momentum is 0 in some rows only takes two branches: step does that
+        mixed = isinstance(mu, np.ndarray) and not np.all(mu != 0)
+        if mixed or is_on(h["weight_decay"]) or h["maximize"]:
+            return super().step_into(params, grad, state, out, lr=lr)
+        # :meth:`step` with every result written over the state's buffer and ``out``
+        # (batch hyperparameters at the parameters' full shape: see base.widen)
+        g, buf = f64(grad), state.momentum_buffer
+        shape = buf.shape
+        d = g
+        if is_on(mu):
+            mu = self._wide("momentum", lambda: mu, shape)
+            if state.count == 0:
+                np.copyto(buf, g)
+            else:
+                buf *= mu
+                if isinstance(damp, float) and damp == 0.0:
+                    buf += g  # (1 - 0) * g is g itself
+                else:
+                    np.multiply(g, self._wide("1-dampening", lambda: 1.0 - damp, shape), out=out)
+                    buf += out
+            d = buf
+            if h["nesterov"]:
+                np.multiply(buf, mu, out=out)
+                out += g
+                d = out
+        if lr is None:
+            lr = self._wide("lr", lambda: h["lr"], shape)
+        elif isinstance(lr, np.ndarray) or np.ndim(lr):
+            lr = widen(as_batch(lr), shape)
+        np.multiply(d, lr, out=out)
+        np.subtract(params, out, out=out)
+        return SGDState(state.count + 1, buf)
 
     def effective_lr(self, state, lr=None):
         return self._fill(self._lr(lr), state.momentum_buffer)
