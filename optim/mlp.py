@@ -204,6 +204,11 @@ class MLP:
         """The mean gradient over the training samples ``idx`` (a minibatch)."""
         return self._loss_and_grad(p, self.x[idx], self.y[idx])[1]
 
+    def batch_loss_and_grad(self, p: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss on the samples ``idx`` and its mean gradient, from one forward pass: what
+        a training loop prints each step comes free with the step's gradient."""
+        return self._loss_and_grad(p, self.x[idx], self.y[idx])
+
     def batch_loss(self, p: Any, idx: np.ndarray) -> np.ndarray:
         """The loss on the samples ``idx``: what a training loop prints each step."""
         return self._loss_and_grad(p, self.x[idx], self.y[idx], grad=False)[0]
