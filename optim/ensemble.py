@@ -76,10 +76,12 @@ class Ensemble:
         self, params: np.ndarray, grad: np.ndarray, state: tuple, out: np.ndarray, lr=None
     ):
         """:meth:`step` written into ``out``: each member steps its own rows in place."""
-        new_s = []
-        for (m, a, b), s in zip(self._rows(), state, strict=True):
-            new_s.append(m.step_into(params[a:b], grad[a:b], s, out[a:b], lr=self._lr(lr, a, b)))
-        return tuple(new_s)
+        return tuple(
+            m.step_into(
+                params[a:b], grad[a:b], s, out[a:b], lr=None if lr is None else self._lr(lr, a, b)
+            )
+            for (m, a, b), s in zip(self._rows(), state, strict=True)
+        )
 
     def effective_lr(self, state: tuple, lr: Any = None) -> np.ndarray:
         return np.concatenate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -176,34 +177,47 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         params = params - update
         return params, AdamState(count, m, v, vmax)
 
-    def step_into(self, params, grad, state, out, lr=None):
+    def _in_place(self, shape: tuple[int, ...]) -> SimpleNamespace | None:
+        """What :meth:`step_into` reads of the hyperparameters at ``shape``, prepared once
+        (``None``: an option it leaves to :meth:`step`)."""
         h = self._h
         if h["amsgrad"] or is_on(h["weight_decay"]) or h["maximize"]:
+            return None
+        beta1, beta2 = h["betas"]
+        return SimpleNamespace(
+            beta2=widen(beta2, shape),
+            rest2=widen(1.0 - beta2, shape),
+            lerp1=LerpWeight(widen(1.0 - beta1, shape)),
+            powers1=Powers(beta1),
+            powers2=Powers(beta2),
+            eps=widen(h["eps"], shape),
+        )
+
+    def step_into(self, params, grad, state, out, lr=None):
+        m, v = state.exp_avg, state.exp_avg_sq
+        k = self._derived(m.shape, lambda: self._in_place(m.shape))
+        if k is None:
             return super().step_into(params, grad, state, out, lr=lr)
         # :meth:`step` with every result written over the state's arrays and ``out``;
         # batch hyperparameters at the parameters' full shape (see base.widen)
         lr = self._lr(lr)
-        beta1, beta2 = h["betas"]
         count = state.count + 1
-        g, m, v = f64(grad), state.exp_avg, state.exp_avg_sq
-        shape = m.shape
-        tmp = np.empty(shape)
-        b2 = self._wide("beta2", lambda: beta2, shape)
-        ema_sq_into(v, g, b2, self._wide("1-beta2", lambda: 1.0 - beta2, shape), tmp)
-        w1 = self._derived(("lerp", shape), lambda: LerpWeight(widen(1.0 - beta1, shape)))
-        lerp_into(m, g, w1, tmp)
-        step_size = lr / (1.0 - self._derived("powers1", lambda: Powers(beta1))(count))
+        g = f64(grad)
+        tmp = np.empty(m.shape)
+        ema_sq_into(v, g, k.beta2, k.rest2, tmp)
+        lerp_into(m, g, k.lerp1, tmp)
+        step_size = lr / (1.0 - k.powers1(count))
         if isinstance(step_size, np.ndarray):
             widen_into(out, step_size)
             step_size = out
         np.multiply(m, step_size, out=tmp)
         # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps, in ``out`` until the last line
-        c2 = sqrt(1.0 - self._derived("powers2", lambda: Powers(beta2))(count))
+        c2 = sqrt(1.0 - k.powers2(count))
         if isinstance(c2, np.ndarray):
-            c2 = widen(c2, shape)
+            c2 = widen(c2, m.shape)
         np.sqrt(v, out=out)
         out /= c2
-        out += self._wide("eps", lambda: h["eps"], shape)
+        out += k.eps
         tmp /= out
         np.subtract(params, tmp, out=out)
         return AdamState(count, m, v, state.max_exp_avg_sq)

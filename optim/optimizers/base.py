@@ -356,14 +356,14 @@ class Optimizer:
 
     def _derived(self, key: Any, make: Any) -> Any:
         """A value derived from the hyperparameters, computed once (``make()``) and kept."""
-        cache = self.__dict__.setdefault("_derived_cache", {})
-        if key not in cache:
-            cache[key] = make()
-        return cache[key]
-
-    def _wide(self, key: str, make: Any, shape: tuple[int, ...]) -> Any:
-        """:meth:`_derived` at the full ``shape`` of the parameters (see :func:`widen`)."""
-        return self._derived((key, shape), lambda: widen(make(), shape))
+        try:
+            return self._derived_cache[key]
+        except AttributeError:
+            self._derived_cache: dict = {}
+        except KeyError:
+            pass
+        value = self._derived_cache[key] = make()
+        return value
 
     # -- shared ------------------------------------------------------------------------
     @classmethod
