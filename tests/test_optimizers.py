@@ -693,6 +693,8 @@ IN_PLACE = [
     ("sgd", {"momentum": [0.5, 0.9, 0.1, 0.99], "dampening": [0.0, 0.5, 0.1, 0.0]}),
     ("momentum", {"lr": 0.02}),
     ("nesterov", {"lr": 0.02, "momentum": [0.5, 0.9, 0.1, 0.99]}),
+    ("rmsprop", {"lr": 0.01, "alpha": 0.9}),
+    ("rmsprop", {"alpha": [0.9, 0.99, 0.5, 0.0], "eps": [1e-8, 1e-3, 0.1, 0.0], "lr": 0.05}),
     *((name, RICH[name]) for name in TEACHING_ORDER),
     *((name, DECAYED[name]) for name in TEACHING_ORDER),
     *((name, ARRAY_HYPER[name]) for name in TEACHING_ORDER),
