@@ -190,7 +190,10 @@ class MLP:
                 g[:, w_at] = np.matmul(dz.transpose(0, 2, 1), h).reshape(len(flat), -1)
             g[:, b_at] = dz.sum(axis=1)
             if i:
-                dz = np.matmul(dz, params[i][0])  # d loss / d h, then through the activation
+                w = params[i][0]
+                # d loss / d h, then through the activation. A layer of one output: the
+                # product has one term, dz * w is it (the same doubles, a third of the time)
+                dz = dz * w if w.shape[1] == 1 else np.matmul(dz, w)
                 if self.activation == "relu":
                     dz *= h > 0.0  # slope 0 at exactly 0, as torch's threshold_backward
                 else:
