@@ -34,6 +34,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,15 +57,34 @@ def best_of(fn, repeats: int = REPEATS) -> float:
     return min(times)
 
 
+def interleaved(fns: dict, repeats: int = REPEATS) -> dict[str, tuple[float, float]]:
+    """(best, median) seconds of each callable, timed in turns: on a shared machine a burst
+    of load elsewhere then hits every candidate instead of one of them."""
+    for fn in fns.values():
+        fn()  # warm-up: compiling the surface, first touch of memory
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    return {k: (min(v), statistics.median(v)) for k, v in times.items()}
+
+
+def returned(fn, repeats: int = REPEATS):
+    """The callable itself (``best_of``'s place when ``interleaved`` times it)."""
+    return fn
+
+
 # -- 1. the sweep ---------------------------------------------------------------------------
 def sweep_grid(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.geomspace(1e-4, 1e-1, n), np.linspace(0.0, 0.99, n)
 
 
-def ours_sweep(n: int, steps: int) -> float:
+def ours_sweep(n: int, steps: int) -> Callable[[], None]:
     s = optim.make_surface("rosenbrock")
     lrs, b1s = sweep_grid(n)
-    return best_of(lambda: optim.sweep(s, "adam", {"lr": lrs, "betas[0]": b1s}, steps=steps))
+    return returned(lambda: optim.sweep(s, "adam", {"lr": lrs, "betas[0]": b1s}, steps=steps))
 
 
 def rosenbrock_grad(x, y, gx, gy, tmp):
@@ -77,7 +97,7 @@ def rosenbrock_grad(x, y, gx, gy, tmp):
     gx -= 2.0 * (1.0 - x)
 
 
-def fused_adam(n: int, steps: int, distinct: bool = False) -> float:
+def fused_adam(n: int, steps: int, distinct: bool = False) -> Callable[[], None]:
     """The reference loop; ``distinct``: beta1**t raised once per distinct beta1 (n values)
     and spread by index, as the core does: a stronger reference than the plain loop, whose
     B1**t on every cell is about half of its time."""
@@ -109,7 +129,7 @@ def fused_adam(n: int, steps: int, distinct: bool = False) -> float:
                     tmp += eps
                     p -= step * m / tmp
 
-    return best_of(go)
+    return returned(go)
 
 
 def torch_rosenbrock(torch, p):
@@ -117,7 +137,9 @@ def torch_rosenbrock(torch, p):
     return ((1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2).sum()
 
 
-def torch_batch(torch, cls: str, kw: dict, starts: np.ndarray, steps: int, loss) -> float:
+def torch_batch(
+    torch, cls: str, kw: dict, starts: np.ndarray, steps: int, loss
+) -> Callable[[], None]:
     def go():
         p = torch.tensor(starts, dtype=torch.float64, requires_grad=True)
         opt = getattr(torch.optim, cls)([p], **kw)
@@ -126,7 +148,7 @@ def torch_batch(torch, cls: str, kw: dict, starts: np.ndarray, steps: int, loss)
             loss(torch, p).backward()
             opt.step()
 
-    return best_of(go)
+    return returned(go)
 
 
 def torch_groups(torch, n: int, steps: int) -> float:
@@ -162,14 +184,14 @@ def basin_starts(n: int) -> np.ndarray:
     return np.stack([X.ravel(), Y.ravel()], -1)
 
 
-def ours_basins(n: int, steps: int) -> float:
+def ours_basins(n: int, steps: int) -> Callable[[], None]:
     s = optim.make_surface("himmelblau")
     xs = np.linspace(-5, 5, n)
     opt = optim.make_optimizer("momentum", lr=LR_B, momentum=MU_B)
-    return best_of(lambda: optim.basins(s, opt, xs, xs, steps))
+    return returned(lambda: optim.basins(s, opt, xs, xs, steps))
 
 
-def fused_momentum(n: int, steps: int) -> float:
+def fused_momentum(n: int, steps: int) -> Callable[[], None]:
     starts = basin_starts(n)
 
     def go():
@@ -190,7 +212,7 @@ def fused_momentum(n: int, steps: int) -> float:
             x -= LR_B * bx
             y -= LR_B * by
 
-    return best_of(go)
+    return returned(go)
 
 
 def torch_himmelblau(torch, p):
@@ -246,12 +268,17 @@ def page_reruns(reruns: int) -> tuple[float, float]:
     return base, maps
 
 
-def torch_both(torch, threads: int, *args) -> tuple[float, float]:
-    """``torch_batch`` with torch's default threads and with one thread."""
-    torch.set_num_threads(threads)
-    default = torch_batch(torch, *args)
-    torch.set_num_threads(1)
-    return default, torch_batch(torch, *args)
+def with_threads(torch, threads: int, fn):
+    """``fn`` run with ``threads`` torch threads (one thread again afterwards)."""
+
+    def go():
+        torch.set_num_threads(threads)
+        try:
+            fn()
+        finally:
+            torch.set_num_threads(1)
+
+    return go
 
 
 def main() -> int:
@@ -267,6 +294,7 @@ def main() -> int:
         import torch
 
         threads = torch.get_num_threads()  # torch's default: one a core
+        torch.set_num_threads(1)
     except ImportError:
         torch = None
     print(
@@ -275,51 +303,66 @@ def main() -> int:
         + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
-    ours = ours_sweep(n_sweep, s_sweep)
-    fused = fused_adam(n_sweep, s_sweep)
-    strong = fused_adam(n_sweep, s_sweep, distinct=True)
-    print(f"\n1. sweep: Adam on Rosenbrock, {n_sweep}x{n_sweep} (lr x beta1), {s_sweep} steps")
-    print(f"   optim.sweep                 {ours:8.3f} s")
-    print(
-        f"   fused NumPy loop            {fused:8.3f} s   core at {fused / ours:.2f}x its speed (target >= 0.5)"
-    )
-    print(
-        f"   fused, beta1**t per value   {strong:8.3f} s   core at {strong / ours:.2f}x its speed"
-    )
-    if torch:
-        start = optim.make_surface("rosenbrock").start
-        starts = np.tile(start, (n_sweep * n_sweep, 1))
-        td, t1 = torch_both(torch, threads, "Adam", {"lr": 1e-2}, starts, s_sweep, torch_rosenbrock)
-        for label, tb in ((f"{threads} threads", td), ("1 thread", t1)):
+    def report(results, ours, rows):
+        best, med = results[ours]
+        print(f"   {'optim (best / median)':30s} {best:7.3f} / {med:6.3f} s")
+        for key, label, target in rows:
+            if key not in results:
+                continue
+            b, m = results[key]
             print(
-                f"   torch, one batch, {label:9s} {tb:8.3f} s   core {tb / ours:.1f}x faster (target >= 3)"
-            )
-        if not args.no_groups:
-            few = 5 if not args.quick else 3
-            tg = torch_groups(torch, n_sweep, few)
-            print(
-                f"   torch, a group per cell     {tg:8.3f} s for {few} steps "
-                f"(~{tg * s_sweep / few:.0f} s for {s_sweep}: core {tg * s_sweep / few / ours:.0f}x faster)"
+                f"   {label:30s} {b:7.3f} / {m:6.3f} s   core at {b / best:.2f}x its speed "
+                f"(median {m / med:.2f}x){target}"
             )
 
-    ours = ours_basins(n_basin, s_basin)
-    fused = fused_momentum(n_basin, s_basin)
+    fns = {
+        "ours": ours_sweep(n_sweep, s_sweep),
+        "fused": fused_adam(n_sweep, s_sweep),
+        "strong": fused_adam(n_sweep, s_sweep, distinct=True),
+    }
+    if torch:
+        starts = np.tile(optim.make_surface("rosenbrock").start, (n_sweep * n_sweep, 1))
+        one = torch_batch(torch, "Adam", {"lr": 1e-2}, starts, s_sweep, torch_rosenbrock)
+        fns["torch1"], fns["torchn"] = one, with_threads(torch, threads, one)
+    results = interleaved(fns)
+    print(f"\n1. sweep: Adam on Rosenbrock, {n_sweep}x{n_sweep} (lr x beta1), {s_sweep} steps")
+    report(
+        results,
+        "ours",
+        (
+            ("fused", "fused NumPy loop", "   (target >= 0.5)"),
+            ("strong", "fused, beta1**t per value", ""),
+            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)"),
+            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)"),
+        ),
+    )
+    if torch and not args.no_groups:
+        few = 5 if not args.quick else 3
+        tg = torch_groups(torch, n_sweep, few)
+        ours = results["ours"][0]
+        print(
+            f"   torch, a group per cell        {tg:7.3f} s for {few} steps "
+            f"(~{tg * s_sweep / few:.0f} s for {s_sweep}: core {tg * s_sweep / few / ours:.0f}x faster)"
+        )
+
+    fns = {"ours": ours_basins(n_basin, s_basin), "fused": fused_momentum(n_basin, s_basin)}
+    if torch:
+        kw = {"lr": LR_B, "momentum": MU_B}
+        one = torch_batch(torch, "SGD", kw, basin_starts(n_basin), s_basin, torch_himmelblau)
+        fns["torch1"], fns["torchn"] = one, with_threads(torch, threads, one)
+    results = interleaved(fns)
     print(
         f"\n2. basins: momentum (lr {LR_B}, beta {MU_B}) on Himmelblau, {n_basin}x{n_basin} starts, {s_basin} steps"
     )
-    print(f"   optim.basins                {ours:8.3f} s")
-    print(
-        f"   fused NumPy loop            {fused:8.3f} s   core at {fused / ours:.2f}x its speed (target >= 0.5)"
+    report(
+        results,
+        "ours",
+        (
+            ("fused", "fused NumPy loop", "   (target >= 0.5)"),
+            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)"),
+            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)"),
+        ),
     )
-    if torch:
-        kw = {"lr": LR_B, "momentum": MU_B}
-        td, t1 = torch_both(
-            torch, threads, "SGD", kw, basin_starts(n_basin), s_basin, torch_himmelblau
-        )
-        for label, tb in ((f"{threads} threads", td), ("1 thread", t1)):
-            print(
-                f"   torch, one batch, {label:9s} {tb:8.3f} s   core {tb / ours:.1f}x faster (target >= 3)"
-            )
     print(f"   (load average {os.getloadavg()[0]:.1f} at the end)")
 
     if not args.no_server:
