@@ -94,7 +94,7 @@ def _diverged(traj: Any, i: tuple, bound: float) -> str:
     last = losses[-1]
     blown = float(traj.blowup_loss[i]) if traj.blowup_loss is not None else float("nan")
     if (
-        np.min(losses) < -bound / 10
+        np.nanmin(losses) < -bound / 10  # (NaN: rows of a run that skipped the loss)
         or blown < -bound
         or (len(losses) > 2 and last < losses[0] - 1e3 * (1 + abs(losses[0])))
     ):

@@ -72,6 +72,17 @@ class Ensemble:
             new_s.append(s)
         return np.concatenate(new_p), tuple(new_s)
 
+    def step_into(
+        self, params: np.ndarray, grad: np.ndarray, state: tuple, out: np.ndarray, lr=None
+    ):
+        """:meth:`step` written into ``out``: each member steps its own rows in place."""
+        return tuple(
+            m.step_into(
+                params[a:b], grad[a:b], s, out[a:b], lr=None if lr is None else self._lr(lr, a, b)
+            )
+            for (m, a, b), s in zip(self._rows(), state, strict=True)
+        )
+
     def effective_lr(self, state: tuple, lr: Any = None) -> np.ndarray:
         return np.concatenate(
             [

@@ -134,9 +134,10 @@ class MLP:
             out.append((p[:, w[2]].reshape((-1, *w[1])), p[:, b[2]]))
         return out
 
-    def _forward(self, p: np.ndarray, x: np.ndarray):
+    def _forward(self, p: np.ndarray, x: np.ndarray, x1: np.ndarray | None = None):
         """Every layer's input ``h`` (``hs[0]`` is ``x``, ``(m, in)``) and the output,
-        each ``(K, m, width)`` after the first, for ``K`` networks ``p`` ``(K, d)``."""
+        each ``(K, m, width)`` after the first, for ``K`` networks ``p`` ``(K, d)``;
+        ``x1``: ``x`` with its column of ones, when the caller has it."""
         params = self.unflatten(p)
         hs = [x]
         last = len(params) - 1
@@ -145,7 +146,9 @@ class MLP:
             if i == 0:
                 # the data, shared by every network: append a column of ones and fold the
                 # bias into the weights, one product instead of a product and a sum
-                ones = self._x1 if h is self.x else np.hstack([h, np.ones((len(h), 1))])
+                if h is self.x:
+                    x1 = self._x1
+                ones = x1 if x1 is not None else np.hstack([h, np.ones((len(h), 1))])
                 z = np.matmul(ones, np.concatenate([w.transpose(0, 2, 1), b[:, None, :]], axis=1))
             else:
                 z = np.matmul(h, w.transpose(0, 2, 1))
@@ -158,13 +161,15 @@ class MLP:
             hs.append(z)
         return params, hs
 
-    def _loss_and_grad(self, p: Any, x: np.ndarray, y: np.ndarray, grad: bool = True):
+    def _loss_and_grad(
+        self, p: Any, x: np.ndarray, y: np.ndarray, grad: bool = True, x1: Any = None
+    ):
         p = np.asarray(p, dtype=np.float64)
         if p.ndim == 0 or p.shape[-1] != self.dim:
             raise ValueError(f"points must have shape (..., {self.dim}), got {p.shape}")
         lead = p.shape[:-1]
         flat = p.reshape(-1, self.dim)
-        params, hs = self._forward(flat, x)
+        params, hs = self._forward(flat, x, x1)
         r = hs[-1] - y  # (K, m, 1) residuals
         loss = np.einsum("kmo,kmo->k", r, r) / r[0].size
         if not grad:
@@ -185,7 +190,10 @@ class MLP:
                 g[:, w_at] = np.matmul(dz.transpose(0, 2, 1), h).reshape(len(flat), -1)
             g[:, b_at] = dz.sum(axis=1)
             if i:
-                dz = np.matmul(dz, params[i][0])  # d loss / d h, then through the activation
+                w = params[i][0]
+                # d loss / d h, then through the activation. A layer of one output: the
+                # product has one term, dz * w is it (the same doubles, a third of the time)
+                dz = dz * w if w.shape[1] == 1 else np.matmul(dz, w)
                 if self.activation == "relu":
                     dz *= h > 0.0  # slope 0 at exactly 0, as torch's threshold_backward
                 else:
@@ -202,7 +210,12 @@ class MLP:
 
     def batch_grad(self, p: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """The mean gradient over the training samples ``idx`` (a minibatch)."""
-        return self._loss_and_grad(p, self.x[idx], self.y[idx])[1]
+        return self._loss_and_grad(p, self.x[idx], self.y[idx], x1=self._x1[idx])[1]
+
+    def batch_loss_and_grad(self, p: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss on the samples ``idx`` and its mean gradient, from one forward pass: what
+        a training loop prints each step comes free with the step's gradient."""
+        return self._loss_and_grad(p, self.x[idx], self.y[idx], x1=self._x1[idx])
 
     def batch_loss(self, p: Any, idx: np.ndarray) -> np.ndarray:
         """The loss on the samples ``idx``: what a training loop prints each step."""

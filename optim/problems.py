@@ -12,7 +12,10 @@ and, optionally,
 * ``n_samples`` and ``batch_grad(p, idx)``: a data problem; ``batch_grad`` is the mean
   gradient over the samples ``idx``, which is how minibatch runs get their gradients;
 * ``full_loss(p)``: the loss alone, on a data problem; a minibatch run records it after
-  each step instead of calling ``value_and_grad``, whose full gradient it would not use;
+  each step instead of calling ``value_and_grad``, whose full gradient it would not use
+  (or every ``loss_every`` steps only: see :func:`optim.run`);
+* ``batch_loss_and_grad(p, idx)``: the minibatch's loss with its gradient, from one
+  pass; a minibatch run then records each step's minibatch loss (``traj.batch_loss``);
 * ``project(p)``: the feasible set; every step's result is projected onto it (a box,
   say), as projected gradient descent does;
 * ``value_and_grad_at(p, t)``: an online problem whose objective changes with the step:

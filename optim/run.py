@@ -78,6 +78,9 @@ class Trajectory:
     start: np.ndarray | None = None  # (*B, d), what the diagnosis needs when no history is kept
     start_loss: np.ndarray | None = None
     lr_factors: np.ndarray | None = None  # the schedule's factor of each step
+    # ``(T, *B)``, ``"all"`` on a problem with ``batch_loss_and_grad``: each step's minibatch
+    # loss at the point the step started from (what a training loop prints), NaN after a stop
+    batch_loss: np.ndarray | None = None
     stopping: dict = field(default_factory=dict)  # tol, patience, bound: for the messages
     _message: np.ndarray | None = field(default=None, repr=False)
 
@@ -214,6 +217,7 @@ def run(
     bound: float = 1e6,
     record: str = "all",
     progress: Any = None,
+    loss_every: int = 1,
 ) -> Trajectory:
     """Run ``opt`` on ``problem`` from ``start`` for at most ``steps`` steps.
 
@@ -234,6 +238,14 @@ def run(
 
     ``progress``: called as ``progress(t, steps)`` after every ``PROGRESS_EVERY``-th step,
     for a caller that shows how far a long batch has come.
+
+    ``loss_every`` (minibatch runs of a problem with ``full_loss``): the loss on all the
+    data is evaluated at the start, after every ``loss_every``-th step and after the last
+    one only; the ``loss`` rows between are NaN. Such a step needs no full pass over the
+    data (its gradient comes from its minibatch), so a network trained for epochs of
+    ``loss_every`` steps records its training loss once an epoch at a fraction of the cost.
+    The parameters are checked against ``bound`` every step, the loss where it is
+    evaluated. Needs ``tol=None`` (the tolerance compares the loss of consecutive steps).
     """
     if record not in RECORDS:
         raise ValueError(f"record must be one of {', '.join(map(repr, RECORDS))}, got {record!r}")
@@ -250,6 +262,10 @@ def run(
         raise ValueError(f"bound must be positive, got {bound}")
     if batch_size is not None and int(batch_size) < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if int(loss_every) < 1:
+        raise ValueError(f"loss_every must be at least 1, got {loss_every}")
+    if int(loss_every) > 1 and tol is not None:
+        raise ValueError("tol compares the loss of consecutive steps: it needs loss_every=1")
     dim = int(problem.dim)
     start = np.asarray(start, dtype=np.float64)
     if start.ndim not in (1, 2) or start.shape[-1] != dim:
@@ -280,6 +296,11 @@ def run(
     # a problem that can give its full loss alone (``full_loss``) skips the full gradient
     # after each minibatch step: the next step uses its minibatch's gradient instead
     full_loss = getattr(problem, "full_loss", None) if batches is not None else None
+    every = int(loss_every) if full_loss is not None else 1
+    # a problem that gives a minibatch's loss with its gradient: recorded for free ("all")
+    loss_and_grad = getattr(problem, "batch_loss_and_grad", None) if batches is not None else None
+    if not full:
+        loss_and_grad = None
     noise_draws = rng.standard_normal((steps, dim)) * noise if noise > 0 else None
 
     # 1. preallocate the history. np.empty, not np.full: each cell is written once in
@@ -290,6 +311,8 @@ def run(
     hist_g = np.empty((steps,) + B + (dim,)) if full else None
     hist_e = np.empty((steps,) + B + (dim,)) if full else None
     hist_lr = np.empty((steps,) + B) if full else None
+    hist_bl = np.empty((steps,) + B) if loss_and_grad is not None else None
+    unmeasured = np.full(B, np.nan) if B else np.float64(np.nan)  # a loss row not evaluated
     status = np.full(B, "max_steps", dtype=object)
     stop_step = np.full(B, steps, dtype=np.int64)
     quiet: Any = np.zeros(B, dtype=np.int64) if B else 0  # consecutive steps, |Δloss| < tol
@@ -314,6 +337,10 @@ def run(
                 np.copyto(hist_f[0:1], np.nan, where=bad)
             moving &= ~bad
         state = opt.init(p)
+        # a batch steps in place (``step_into``: the same bits as ``step``) into a second
+        # buffer; the two buffers swap every step, the state's arrays are updated in place
+        into = getattr(opt, "step_into", None) if B else None
+        spare = np.empty_like(p) if into is not None else None
 
         # 2. the loop: one optimizer step per iteration, every trajectory at once.
         # `everyone` (a Python bool) short-cuts the common case where nothing has
@@ -325,17 +352,24 @@ def run(
                 break
             if batches is not None:
                 idx = next(batches)
-                g = problem.batch_grad(p, idx)
+                if loss_and_grad is not None:
+                    batch_loss, g = loss_and_grad(p, idx)
+                else:
+                    g = problem.batch_grad(p, idx)
                 if used_batches is not None:
                     used_batches.append(idx)
             if noise_draws is not None:
                 g = g + noise_draws[t - 1]
             lr = lrs[t - 1] if sched is not None else None
-            p_new, state_new = opt.step(p, g, state, lr=lr)
+            if into is not None:
+                p_new, state_new = spare, into(p, g, state, spare, lr=lr)
+            else:
+                p_new, state_new = opt.step(p, g, state, lr=lr)
             if project is not None:
                 p_new = project(p_new)
+            measured = every == 1 or t % every == 0 or t == steps
             if full_loss is not None:
-                f_new, g_new = full_loss(p_new), g
+                f_new, g_new = full_loss(p_new) if measured else unmeasured, g
             else:
                 f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
             eff = opt.effective_lr(state_new, lr=lr) if full else None
@@ -343,21 +377,34 @@ def run(
             # comparisons with NaN are False, so NaN counts as out of bounds
             if scalar:
                 if two:
-                    ok = abs(f_new) <= bound and abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
+                    ok = (not measured or abs(f_new) <= bound) and (
+                        abs(p_new[0]) <= bound and abs(p_new[1]) <= bound
+                    )
                 else:
-                    ok = abs(f_new) <= bound and np.abs(p_new).max() <= bound
+                    ok = (not measured or abs(f_new) <= bound) and np.abs(p_new).max() <= bound
                 ok_all = bool(ok)
             else:
-                # two reductions first (NaN propagates through max); details only on failure
-                ok_all = bool(np.abs(p_new).max(initial=0.0) <= bound) and bool(
-                    np.abs(f_new).max(initial=0.0) <= bound
+                # reductions first (NaN propagates through max and min: no temporary |p|
+                # to allocate); details only on failure
+                ok_all = (
+                    bool(p_new.max(initial=0.0) <= bound)
+                    and bool(p_new.min(initial=0.0) >= -bound)
+                    and (
+                        not measured
+                        or bool(np.max(f_new, initial=0.0) <= bound)
+                        and bool(np.min(f_new, initial=0.0) >= -bound)
+                    )
                 )
-                ok = ok_all or (np.abs(p_new) <= bound).all(-1) & (np.abs(f_new) <= bound)
+                ok = ok_all or (np.abs(p_new) <= bound).all(-1) & (
+                    (np.abs(f_new) <= bound) if measured else True
+                )
             if everyone and ok_all:
                 if full:
                     hist_g[t - 1] = g
                     hist_e[t - 1] = eff
                     hist_lr[t - 1] = lrs[t - 1]
+                    if hist_bl is not None:
+                        hist_bl[t - 1] = batch_loss
                 if keep:
                     hist_p[t] = p_new
                     hist_f[t] = f_new
@@ -374,6 +421,8 @@ def run(
                     np.copyto(hist_g[t - 1 : t], g, where=moving[..., None])
                     np.copyto(hist_e[t - 1 : t], eff, where=moving[..., None])
                     np.copyto(hist_lr[t - 1 : t], lrs[t - 1], where=moving)
+                    if hist_bl is not None:
+                        np.copyto(hist_bl[t - 1 : t], batch_loss, where=moving)
                 moving = moving & ok
                 if keep:
                     np.copyto(hist_p[t : t + 1], p_new, where=moving[..., None])
@@ -400,6 +449,8 @@ def run(
                     status[converged] = "converged"
                     stop_step[converged] = t
                     moving = moving & ~np.asarray(converged)
+            if into is not None:
+                spare = p  # the point before this step: nothing else holds it any more
             p, f, g, state = p_new, f_new, g_new, state_new
             if progress is not None and t % PROGRESS_EVERY == 0:
                 progress(t, steps)
@@ -417,10 +468,23 @@ def run(
             hist_g[late] = np.nan
             hist_e[late] = np.nan
             hist_lr[late] = np.nan
+            if hist_bl is not None:
+                hist_bl[late] = np.nan
     # the final point: where each trajectory stopped (stopped ones were frozen in place)
     none = valid == 0
     final_p = np.where(none[..., None], np.nan, p)
     final_f = np.where(none, np.nan, f)
+    if every > 1:
+        # a trajectory that stopped between two evaluated rows: its final loss, now
+        missing = ~none & np.isnan(final_f)
+        if np.any(missing):
+            with np.errstate(all="ignore"):
+                np.copyto(final_f, full_loss(np.where(missing[..., None], p, 0.0)), where=missing)
+            if keep:  # and in the history's last valid row
+                last = np.expand_dims(valid - 1, 0)
+                lost = np.take_along_axis(hist_f, np.maximum(last, 0), 0)
+                np.copyto(lost, final_f, where=missing)
+                np.put_along_axis(hist_f, np.maximum(last, 0), lost, 0)
     return Trajectory(
         params=hist_p,
         loss=hist_f,
@@ -439,6 +503,7 @@ def run(
         start=np.array(np.broadcast_to(start, B + (dim,))),
         start_loss=f0,
         lr_factors=factors,
+        batch_loss=hist_bl,
         stopping={"tol": tol, "patience": patience, "bound": bound},
     )
 

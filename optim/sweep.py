@@ -35,9 +35,11 @@ from .optimizers import OPTIMIZERS, make_optimizer
 from .params import Param
 from .run import run
 
-# trajectories per pass: a 120 x 120 map in one pass; bigger batches are cut, which keeps
-# the working set near the processor's cache
-CHUNK = 16384
+# trajectories per pass at most: bigger batches are cut into equal parts, which keeps the
+# working set near the processor's cache. Under 16,384: a coordinate array of a pass then
+# stays under 128 KiB, where glibc's malloc starts handing out fresh pages (page faults
+# made every temporary of a 16,384-point pass several times slower)
+CHUNK = 16000
 Progress = Callable[[int, int], Any]  # (cells done, cells in all)
 
 
@@ -225,8 +227,7 @@ def _run_cells(
     base = settings_kwargs(optimizer, dict(fixed or {}))
     scalars = {s: base_value(base, s) for s in slider_specs(optimizer)}
     parts = []
-    for lo in range(0, n, max(1, int(chunk))):
-        hi = min(n, lo + max(1, int(chunk)))
+    for lo, hi in _passes(n, chunk):
         values = {**scalars, **{k: v[lo:hi] for k, v in flat.items()}}
         opt = make_optimizer(optimizer, **settings_kwargs(optimizer, values))
         starts = np.broadcast_to(start, (hi - lo, start.shape[-1]))
@@ -261,6 +262,13 @@ def _run_cells(
         final_params=np.concatenate([t.final_params for t in parts]).reshape(shape + (-1,)),
         run_options={"start": start, "steps": int(steps), **run_options},
     )
+
+
+def _passes(n: int, chunk: int) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of each pass: ``n`` cells in equal parts of at most ``chunk``."""
+    parts = -(-n // max(1, int(chunk)))
+    edges = [n * i // max(parts, 1) for i in range(parts + 1)]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def _within(progress: Progress | None, lo: int, hi: int, n: int):
@@ -409,8 +417,7 @@ def basins(
     starts = np.stack([X.ravel(), Y.ravel()], axis=-1)
     n = len(starts)
     labels = np.empty(n, dtype=np.int64)
-    for lo in range(0, n, max(1, int(chunk))):
-        hi = min(n, lo + max(1, int(chunk)))
+    for lo, hi in _passes(n, chunk):
         traj = run(
             problem,
             opt,

@@ -183,3 +183,34 @@ def test_results_level_and_csv_of_per_step_losses():
     assert float(first["batch_loss"]) == float(expected)
     assert float(table_rows[0]["train_loss"]) == float(net.loss(net.init(0)))
     assert table_rows[0]["batch_loss"] == ""
+
+
+def test_csv_train_loss_every_step_and_the_race_records_each_minibatch_loss():
+    setup = training.Setup(
+        runs=tuple(training.RunSpec(n, tuple(h.items())) for n, h in POST_FOUR), epochs=2
+    )
+    r = training.race(setup)
+    net = setup.problem()
+    # the race evaluates the full loss once an epoch; the CSV still has it after every step
+    rows = list(csv.DictReader(io.StringIO(training.losses_csv(setup).decode())))
+    for run, step in ((1, 5), (3, 40), (4, 64)):
+        row = rows[(run - 1) * (2 * 32 + 1) + step]
+        assert (row["run"], row["step"]) == (str(run), str(step))
+        expected = float(net.loss(r.traj.params[step, run - 1]))
+        assert abs(float(row["train_loss"]) - expected) <= 1e-12 * expected
+        batch = net.batch_loss(r.traj.params[step - 1, run - 1], r.traj.batches[step - 1])
+        assert float(row["batch_loss"]) == float(batch)
+    np.testing.assert_array_equal(r.epoch_train, net.loss(r.traj.params[[0, 32, 64]]))
+
+
+def test_a_batch_of_all_the_data_is_full_batch_descent():
+    setup = training.Setup(
+        runs=tuple(training.RunSpec(n, tuple(h.items())) for n, h in POST_FOUR[:2]),
+        epochs=3,
+        batch_size=1000,
+    )
+    r = training.race(setup)
+    assert r.steps == 3 and r.batch_loss.shape == (3, 2)
+    net = setup.problem()
+    np.testing.assert_allclose(r.batch_loss, net.loss(r.traj.params[:3]), rtol=1e-14)
+    assert len(training.losses_csv(setup).decode().splitlines()) == 1 + 2 * 4

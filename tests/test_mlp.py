@@ -202,3 +202,71 @@ def test_validation_loss_is_measured_on_the_validation_points():
 def test_bad_settings_are_refused(kw, match):
     with pytest.raises(ValueError, match=match):
         optim.make_problem("mlp", **kw)
+
+
+# -- the loss once an epoch, the minibatch loss every step ------------------------------------
+def post_four():
+    race = optim.Ensemble(
+        [
+            optim.make_optimizer("sgd", lr=0.01),
+            optim.make_optimizer("momentum", lr=0.01, momentum=0.8),
+            optim.make_optimizer("rmsprop", lr=0.01, alpha=0.9),
+            optim.make_optimizer("adam", lr=0.01, betas=(0.9, 0.99)),
+        ]
+    )
+    return race, np.stack([NETS["post"].start] * 4)
+
+
+def test_loss_every_epoch_keeps_the_weights_and_evaluates_the_loss_where_asked():
+    net = NETS["post"]
+    race, start = post_four()
+    every = optim.run(net, race, start, 70, batch_size=32, seed=3)
+    epochs = optim.run(net, race, start, 70, batch_size=32, seed=3, loss_every=32)
+    np.testing.assert_array_equal(epochs.params, every.params)  # the same training
+    measured = [0, 32, 64, 70]  # the start, each epoch's end, the last step
+    np.testing.assert_array_equal(epochs.loss[measured], every.loss[measured])
+    others = np.setdiff1d(np.arange(71), measured)
+    assert np.isnan(epochs.loss[others]).all()
+    np.testing.assert_array_equal(epochs.final_loss, every.final_loss)
+    # each step's minibatch loss, at the point the step started from: what torch prints
+    assert epochs.batch_loss.shape == (70, 4)
+    for t in (0, 33, 69):
+        np.testing.assert_array_equal(
+            epochs.batch_loss[t], net.batch_loss(epochs.params[t], epochs.batches[t])
+        )
+    with pytest.raises(ValueError, match="loss_every=1"):
+        optim.run(net, race, start, 5, batch_size=32, loss_every=2, tol=1e-9)
+    with pytest.raises(ValueError, match="at least 1"):
+        optim.run(net, race, start, 5, batch_size=32, loss_every=0)
+
+
+def test_loss_every_epoch_still_stops_a_run_that_blows_up():
+    net = NETS["post"]
+    race = optim.Ensemble(
+        [optim.make_optimizer("sgd", lr=0.01), optim.make_optimizer("sgd", lr=60.0)]
+    )
+    start = np.stack([net.start] * 2)
+    # the parameters are checked every step: a blow-up ends the run where it happens
+    t = optim.run(net, race, start, 64, batch_size=32, seed=1, loss_every=32, bound=50.0)
+    assert list(t.status) == ["max_steps", "diverged"]
+    stop = int(t.stop_step[1])
+    assert 0 < stop < 32 and np.abs(t.params[stop - 1, 1]).max() <= 50.0
+    np.testing.assert_array_equal(t.final_params[1], t.params[stop - 1, 1])
+    # its final loss, between two evaluated rows, is evaluated at the end
+    assert t.final_loss[1] == net.loss(t.final_params[1]) == t.loss[stop - 1, 1]
+    assert "diverged at step" in t.message[1] and "nan" not in t.message[1].lower()
+    assert np.isnan(t.params[stop:, 1]).all() and np.isnan(t.batch_loss[stop:, 1]).all()
+    np.testing.assert_array_equal(
+        t.final_params[0],
+        optim.run(net, race.members[0], net.start, 64, batch_size=32, seed=1).final_params,
+    )
+    # a loss past the bound is caught where the loss is evaluated (the end of epoch 1)
+    sgd = optim.Ensemble(
+        [optim.make_optimizer("sgd", lr=0.01), optim.make_optimizer("sgd", lr=0.005, maximize=True)]
+    )
+    free = optim.run(net, sgd, start, 64, batch_size=32, seed=1, loss_every=32)
+    level = float(free.loss[32, 1]) / 2  # below its loss after epoch 1, above the start's
+    assert free.loss[0, 1] < level and free.loss[32, 0] < level
+    assert np.abs(free.params[:33]).max() < level
+    caught = optim.run(net, sgd, start, 64, batch_size=32, seed=1, loss_every=32, bound=level)
+    assert list(caught.status) == ["max_steps", "diverged"] and caught.stop_step[1] == 32

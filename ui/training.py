@@ -129,10 +129,22 @@ def _train(setup: Setup) -> Race:
     seeds = [setup.seed + i for i in range(k)] if setup.own_init else setup.seed
     start = np.broadcast_to(net.init(seeds), (k, net.dim))
     race = optim.Ensemble([run.optimizer() for run in setup.runs])
-    traj = optim.run(net, race, start, steps, batch_size=setup.batch_size, seed=setup.seed)
+    # the loss on all training data once an epoch (what the epoch chart shows); each step's
+    # minibatch loss comes with its gradient (traj.batch_loss)
+    traj = optim.run(
+        net,
+        race,
+        start,
+        steps,
+        batch_size=setup.batch_size,
+        seed=setup.seed,
+        loss_every=per_epoch,
+    )
     params = traj.params
+    # a batch of all the data is full-batch descent: each step's "minibatch" loss is the
+    # full loss at the point it started from
+    batch_loss = traj.loss[:-1] if traj.batch_loss is None else traj.batch_loss
     with np.errstate(all="ignore"):  # a diverged run's rows are NaN
-        batch_loss = np.stack([net.batch_loss(params[t], b) for t, b in enumerate(traj.batches)])
         at_epochs = np.arange(setup.epochs + 1) * per_epoch
         epoch_train = traj.loss[at_epochs]
         epoch_val = net.loss(params[at_epochs], "validation")
@@ -293,12 +305,29 @@ def losses_csv(setup: Setup) -> bytes:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(CSV_COLUMNS)
-    train = r.traj.loss
+    train = _train_losses(r)
     for i, label in enumerate(r.labels):
         for t in range(r.steps + 1):
             batch = "" if t == 0 else _cell(r.batch_loss[t - 1, i])
             out.writerow([i + 1, label, t, f"{t / r.per_epoch:.6g}", batch, _cell(train[t, i])])
     return buf.getvalue().encode("utf-8")
+
+
+def _train_losses(r: Race, rows: int = 64) -> np.ndarray:
+    """The loss on all training data after every step, ``(T+1, k)``: the race evaluated it
+    once an epoch only, the CSV gives every step (computed here, ``rows`` steps at a time)."""
+    params = r.traj.params
+    out = np.array(r.traj.loss)
+    with np.errstate(all="ignore"):
+        for lo in range(0, len(params), rows):
+            part = params[lo : lo + rows]
+            known = np.isfinite(part).all(-1)  # rows after a stop stay NaN
+            np.copyto(
+                out[lo : lo + rows],
+                r.problem.loss(np.where(known[..., None], part, 0.0)),
+                where=known,
+            )
+    return out
 
 
 def _cell(v: float) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,18 +20,25 @@ from .base import (
     SURFACE_GRADIENT,
     V_HAT,
     WEIGHT_DECAY,
+    LerpWeight,
     Optimizer,
     Param,
+    Powers,
     apply_weight_decay,
     betas_hparam,
     bias_correction,
     check_adam_family,
     ema_sq,
+    ema_sq_into,
     eps_hparam,
     f64,
+    is_on,
     lerp,
+    lerp_into,
     lr_hparam,
     sqrt,
+    widen,
+    widen_into,
     with_defaults,
     without,
     zeros_like,
@@ -168,6 +176,51 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         update /= self._denom(vmax if h["amsgrad"] else v, count)
         params = params - update
         return params, AdamState(count, m, v, vmax)
+
+    def _in_place(self, shape: tuple[int, ...]) -> SimpleNamespace | None:
+        """What :meth:`step_into` reads of the hyperparameters at ``shape``, prepared once
+        (``None``: an option it leaves to :meth:`step`)."""
+        h = self._h
+        if h["amsgrad"] or is_on(h["weight_decay"]) or h["maximize"]:
+            return None
+        beta1, beta2 = h["betas"]
+        return SimpleNamespace(
+            beta2=widen(beta2, shape),
+            rest2=widen(1.0 - beta2, shape),
+            lerp1=LerpWeight(widen(1.0 - beta1, shape)),
+            powers1=Powers(beta1),
+            powers2=Powers(beta2),
+            eps=widen(h["eps"], shape),
+        )
+
+    def step_into(self, params, grad, state, out, lr=None):
+        m, v = state.exp_avg, state.exp_avg_sq
+        k = self._derived(m.shape, lambda: self._in_place(m.shape))
+        if k is None:
+            return super().step_into(params, grad, state, out, lr=lr)
+        # :meth:`step` with every result written over the state's arrays and ``out``;
+        # batch hyperparameters at the parameters' full shape (see base.widen)
+        lr = self._lr(lr)
+        count = state.count + 1
+        g = f64(grad)
+        tmp = np.empty(m.shape)
+        ema_sq_into(v, g, k.beta2, k.rest2, tmp)
+        lerp_into(m, g, k.lerp1, tmp)
+        step_size = lr / (1.0 - k.powers1(count))
+        if isinstance(step_size, np.ndarray):
+            widen_into(out, step_size)
+            step_size = out
+        np.multiply(m, step_size, out=tmp)
+        # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps, in ``out`` until the last line
+        c2 = sqrt(1.0 - k.powers2(count))
+        if isinstance(c2, np.ndarray):
+            c2 = widen(c2, m.shape)
+        np.sqrt(v, out=out)
+        out /= c2
+        out += k.eps
+        tmp /= out
+        np.subtract(params, tmp, out=out)
+        return AdamState(count, m, v, state.max_exp_avg_sq)
 
     def effective_lr(self, state, lr=None):
         lr = self._lr(lr)

@@ -333,6 +333,38 @@ class Optimizer:
     def effective_lr(self, state: NamedTuple, lr: Any = None) -> np.ndarray:
         raise NotImplementedError
 
+    def step_into(
+        self,
+        params: np.ndarray,
+        grad: np.ndarray,
+        state: NamedTuple,
+        out: np.ndarray,
+        lr: Any = None,
+    ) -> NamedTuple:
+        """:meth:`step` for a batch loop: the new parameters are written into ``out`` (an
+        array shaped like ``params`` that aliases neither ``params`` nor ``grad``) and the
+        returned state may be ``state``'s own arrays, overwritten in place.
+
+        The same bits as :meth:`step`: only where results land changes, never the
+        arithmetic (torch keeps the same pair, a for-loop and a ``foreach`` version of each
+        optimizer, and tests that they agree). This default copies :meth:`step`'s result;
+        optimizers that big sweeps use override it with in-place arithmetic.
+        """
+        new, state = self.step(params, grad, state, lr=lr)
+        np.copyto(out, new)
+        return state
+
+    def _derived(self, key: Any, make: Any) -> Any:
+        """A value derived from the hyperparameters, computed once (``make()``) and kept."""
+        try:
+            return self._derived_cache[key]
+        except AttributeError:
+            self._derived_cache: dict = {}
+        except KeyError:
+            pass
+        value = self._derived_cache[key] = make()
+        return value
+
     # -- shared ------------------------------------------------------------------------
     @classmethod
     def defaults(cls) -> dict[str, Any]:
@@ -422,6 +454,91 @@ def lerp(buf: np.ndarray, target: np.ndarray, weight: Any) -> np.ndarray:
         diff += buf
         return diff
     return target - diff * (1.0 - weight)
+
+
+class LerpWeight:
+    """A (batch of) :func:`lerp` weight(s) prepared for :func:`lerp_into`.
+
+    For a batch, torch's two formulas become one, ``base + diff * coef``: ``base`` is
+    ``buf`` with ``coef = weight`` where ``|weight| < 0.5``, and ``target`` with
+    ``coef = -(1 - weight)`` elsewhere. ``target - diff * (1 - weight)`` and
+    ``target + diff * -(1 - weight)`` are the same double (negation is exact), so each
+    row still gets its own branch's bits, without computing both branches.
+    """
+
+    def __init__(self, weight: Any) -> None:
+        self.weight = weight
+        if isinstance(weight, np.ndarray):
+            self.low = np.abs(weight) < 0.5
+            self.high = ~self.low
+            self.coef = np.where(self.low, weight, -(1.0 - weight))
+
+
+def widen_into(out: np.ndarray, value: np.ndarray) -> None:
+    """``out[...] = value`` for a batch column ``value`` ``(..., 1)``, coordinate by
+    coordinate when the rows are short: NumPy broadcasts ``(k, 1)`` against ``(k, 2)``
+    with an inner loop of two elements, ten times slower than a plain one."""
+    d = out.shape[-1]
+    if d > 8:
+        np.copyto(out, value)
+        return
+    for j in range(d):
+        out[..., j] = value[..., 0]
+
+
+def widen(value: Any, shape: tuple[int, ...]) -> Any:
+    """A hyperparameter at the full ``shape`` of the parameters (a scalar stays a scalar),
+    so that the in-place arithmetic runs on arrays of one shape (see :func:`widen_into`)."""
+    if not isinstance(value, np.ndarray):
+        return value
+    out = np.empty(shape)
+    widen_into(out, np.broadcast_to(value, shape[:-1] + (1,)))
+    return out
+
+
+def lerp_into(buf: np.ndarray, target: np.ndarray, w: LerpWeight, tmp: np.ndarray) -> None:
+    """``buf <- lerp(buf, target, weight)`` in place, the same bits as :func:`lerp`;
+    ``tmp`` (shaped like ``buf``) is overwritten."""
+    np.subtract(target, buf, out=tmp)  # diff
+    weight = w.weight
+    if isinstance(weight, np.ndarray):
+        tmp *= w.coef
+        np.copyto(buf, target, where=w.high)
+        buf += tmp
+    elif abs(weight) < 0.5:
+        tmp *= weight
+        buf += tmp
+    else:
+        tmp *= 1.0 - weight
+        np.subtract(target, tmp, out=buf)
+
+
+def ema_sq_into(buf: np.ndarray, g: np.ndarray, beta: Any, rest: Any, tmp: np.ndarray) -> None:
+    """``buf <- ema_sq(buf, g, beta)`` in place, the same bits, with ``rest = 1 - beta``
+    given (computed once); ``tmp`` is overwritten."""
+    np.multiply(g, rest, out=tmp)
+    tmp *= g
+    buf *= beta
+    buf += tmp
+
+
+class Powers:
+    """``beta**t`` for a batch of ``beta``: each distinct value raised once.
+
+    A sweep's grid repeats every value of an axis along the other axes (100 distinct
+    beta1 over 10,000 cells); the powers are the same doubles, found by index.
+    """
+
+    def __init__(self, beta: Any) -> None:
+        self.beta = beta
+        if isinstance(beta, np.ndarray):
+            self.values, inverse = np.unique(beta, return_inverse=True)
+            self.inverse = inverse.reshape(beta.shape)
+
+    def __call__(self, t: int) -> Any:
+        if isinstance(self.beta, np.ndarray):
+            return np.take(self.values**t, self.inverse)
+        return self.beta**t
 
 
 def ema_sq(buf: np.ndarray, g: np.ndarray, beta: Any) -> np.ndarray:

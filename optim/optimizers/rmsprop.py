@@ -16,14 +16,17 @@ from .base import (
     Optimizer,
     Param,
     apply_weight_decay,
+    as_batch,
     check_non_negative,
     ema_sq,
+    ema_sq_into,
     eps_hparam,
     f64,
     is_on,
     lerp,
     lr_hparam,
     where_on,
+    widen,
     zeros_like,
 )
 
@@ -181,6 +184,33 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
         else:
             new_params = params - lr * g / r
         return new_params, RMSpropState(state.count + 1, v, gbar, buf)
+
+    def step_into(self, params, grad, state, out, lr=None):
+        h = self._h
+        v = state.square_avg
+        plain = not (
+            h["centered"] or is_on(h["momentum"]) or is_on(h["weight_decay"]) or h["maximize"]
+        )
+        if not plain:
+            return super().step_into(params, grad, state, out, lr=lr)
+        # :meth:`step` without momentum or centering, written over the state and ``out``
+        shape = v.shape
+        alpha, rest, eps, lr0 = self._derived(
+            shape,
+            lambda: tuple(
+                widen(x, shape) for x in (h["alpha"], 1.0 - h["alpha"], h["eps"], h["lr"])
+            ),
+        )
+        lr = lr0 if lr is None else widen(as_batch(lr), shape)
+        g = f64(grad)
+        tmp = np.empty(shape)
+        ema_sq_into(v, g, alpha, rest, tmp)
+        np.sqrt(v, out=out)
+        out += eps  # r
+        np.multiply(g, lr, out=tmp)
+        tmp /= out
+        np.subtract(params, tmp, out=out)
+        return RMSpropState(state.count + 1, v, state.grad_avg, state.momentum_buffer)
 
     def effective_lr(self, state, lr=None):
         lr = self._lr(lr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -16,12 +17,14 @@ from .base import (
     Optimizer,
     Param,
     apply_weight_decay,
+    as_batch,
     check_non_negative,
     check_range,
     f64,
     is_on,
     lr_hparam,
     where_on,
+    widen,
     with_defaults,
     zeros_like,
 )
@@ -162,6 +165,56 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
             d = where_on(mu, g + mu * new_buf if h["nesterov"] else new_buf, g)
             buf = where_on(mu, new_buf, buf)
         return params - self._lr(lr) * d, SGDState(state.count + 1, buf)
+
+    def _in_place(self, shape: tuple[int, ...]) -> SimpleNamespace | None:
+        """What :meth:`step_into` reads of the hyperparameters at ``shape``, prepared once
+        (``None``: an option it leaves to :meth:`step`)."""
+        h = self._h
+        mu, damp = h["momentum"], h["dampening"]
+        # a batch whose momentum is 0 in some rows only takes two branches: step does that
+        mixed = isinstance(mu, np.ndarray) and not np.all(mu != 0)
+        if mixed or is_on(h["weight_decay"]) or h["maximize"]:
+            return None
+        plain = isinstance(damp, float) and damp == 0.0  # (1 - 0) * g is g itself
+        return SimpleNamespace(
+            momentum=is_on(mu),
+            mu=widen(mu, shape),
+            rest=None if plain else widen(1.0 - damp, shape),
+            nesterov=h["nesterov"],
+            lr=widen(h["lr"], shape),
+        )
+
+    def step_into(self, params, grad, state, out, lr=None):
+        buf = state.momentum_buffer
+        k = self._derived(buf.shape, lambda: self._in_place(buf.shape))
+        if k is None:
+            return super().step_into(params, grad, state, out, lr=lr)
+        # :meth:`step` with every result written over the state's buffer and ``out``
+        # (batch hyperparameters at the parameters' full shape: see base.widen)
+        g = f64(grad)
+        d = g
+        if k.momentum:
+            if state.count == 0:
+                np.copyto(buf, g)
+            else:
+                buf *= k.mu
+                if k.rest is None:
+                    buf += g
+                else:
+                    np.multiply(g, k.rest, out=out)
+                    buf += out
+            d = buf
+            if k.nesterov:
+                np.multiply(buf, k.mu, out=out)
+                out += g
+                d = out
+        if lr is None:
+            lr = k.lr
+        elif isinstance(lr, np.ndarray) or np.ndim(lr):
+            lr = widen(as_batch(lr), buf.shape)
+        np.multiply(d, lr, out=out)
+        np.subtract(params, out, out=out)
+        return SGDState(state.count + 1, buf)
 
     def effective_lr(self, state, lr=None):
         return self._fill(self._lr(lr), state.momentum_buffer)
