@@ -6,7 +6,10 @@ import optim
 from ui import algorithms
 from ui.state import UrlSettings
 
-for note in UrlSettings(st.query_params, st.session_state).pop_notices():
+url = UrlSettings(st.query_params, st.session_state)
+labels = {cls.label: cls.label for cls in optim.OPTIMIZERS.values()}
+url.check_choice("algo", "optimizer", labels)  # the link names the open tab
+for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 
 st.title("The algorithms")
@@ -16,8 +19,11 @@ st.write(
 )
 st.markdown(f"**{algorithms.COURSE_LINE}**")
 
-tabs = st.tabs([cls.label for cls in optim.OPTIMIZERS.values()])
+# only the open tab is built and sent: one rule, one table, one live example per visit
+tabs = st.tabs(list(labels), key="algo", bind="query-params")
 for tab, (name, cls) in zip(tabs, optim.OPTIMIZERS.items(), strict=True):
+    if not tab.open:
+        continue
     with tab:
         section = algorithms.section(name)  # built once per process: the same for everyone
         st.subheader(cls.label)

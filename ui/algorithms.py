@@ -133,11 +133,14 @@ def _python(value: Any) -> str:
     return _default_text(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, digits: int = 4) -> str:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:
-        return f"{float(arr):.4g}"
-    return "(" + ", ".join(f"{v:.4g}" for v in arr.ravel()) + ")"
+        return f"{float(arr):.{digits}g}"
+    return "(" + ", ".join(f"{v:.{digits}g}" for v in arr.ravel()) + ")"
+
+
+PARAM_DIGITS = 6  # Lion's first steps (lr 1e-4) move the parameters in the fifth digit
 
 
 def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dict[str, str]]:
@@ -160,14 +163,17 @@ def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dic
     def fields(state) -> dict[str, str]:
         return {_column(f, labels): _cell(v) for f, v in state._asdict().items() if f != "count"}
 
-    rows = [{"step t": "0", "parameters θ_t": _cell(params), "gradient g_t": ""} | fields(state)]
+    rows = [
+        {"step t": "0", "parameters θ_t": _cell(params, PARAM_DIGITS), "gradient g_t": ""}
+        | fields(state)
+    ]
     for _ in range(steps):
         grad = surface.grad(params)
         params, state = opt.step(params, grad, state)
         rows.append(
             {
                 "step t": str(state.count),
-                "parameters θ_t": _cell(params),
+                "parameters θ_t": _cell(params, PARAM_DIGITS),
                 "gradient g_t": _cell(grad),
             }
             | fields(state)
