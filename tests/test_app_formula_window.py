@@ -131,3 +131,10 @@ def test_fix_window_keeps_a_good_window_and_replaces_an_empty_range_by_the_defau
         "above its start. Using [-3, 3] for x."
     ]
     assert fix_window({"xmin": -3, "xmax": 3, "ymin": -3, "ymax": 3}) == ((), [])
+
+
+def test_the_formula_in_the_about_label_reads_as_typed_not_as_markdown():
+    at = run_app(custom("sqrt(x**2 + y**2)"))
+    label = next(e.label for e in at.expander if "About this surface" in e.label)
+    assert shown(label) == "About this surface: Custom: sqrt(x**2 + y**2)"
+    assert "x**2" not in label  # escaped: Markdown would show "x2 + y2" in bold
