@@ -53,6 +53,7 @@ format: $(VENV)/.dev-deps
 bench: $(VENV)/.dev-deps browser haproxy
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_algorithms.py
 	$(BIN)/python benchmarks/bench_formula.py
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_maps.py

@@ -6,7 +6,10 @@ import optim
 from ui import algorithms
 from ui.state import UrlSettings
 
-for note in UrlSettings(st.query_params, st.session_state).pop_notices():
+url = UrlSettings(st.query_params, st.session_state)
+labels = {cls.label: cls.label for cls in optim.OPTIMIZERS.values()}
+url.check_choice("algo", "optimizer", labels)  # the link names the open tab
+for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 
 st.title("The algorithms")
@@ -16,30 +19,29 @@ st.write(
 )
 st.markdown(f"**{algorithms.COURSE_LINE}**")
 
-tabs = st.tabs([cls.label for cls in optim.OPTIMIZERS.values()])
+# only the open tab is built and sent: one rule, one table, one live example per visit
+tabs = st.tabs(list(labels), key="algo", bind="query-params")
 for tab, (name, cls) in zip(tabs, optim.OPTIMIZERS.items(), strict=True):
+    if not tab.open:
+        continue
     with tab:
+        section = algorithms.section(name)  # built once per process: the same for everyone
         st.subheader(cls.label)
-        st.write(cls.summary)
+        st.markdown(cls.summary)
         st.latex(cls.latex)
         st.caption(
             f"Effective learning rate (Playground chart): the per-coordinate factor that "
             f"multiplies ${cls.direction}$."
         )
-        st.markdown(algorithms.symbol_table(cls))
-        st.markdown("**What the other symbols mean**")
-        st.markdown(algorithms.state_symbol_table(cls))
-        st.markdown(f"**History.** {cls.history}")
-        call = algorithms.torch_call(name)
-        st.markdown("**In PyTorch**" if call else "**In PyTorch:** not part of `torch.optim`.")
-        if call:
-            st.code(call, language="python")
+        st.markdown(section.reference)
+        if section.call:
+            st.code(section.call, language="python")
         st.markdown(
             f"**Live example:** {algorithms.DEMO_SURFACE} surface, torch's defaults, "
             "the numbers of the first steps; each state column is torch's field name "
             "followed by its symbol in the rule."
         )
-        st.dataframe(algorithms.live_example(name), hide_index=True, key=f"live_{name}")
+        st.dataframe(section.live, hide_index=True, key=f"live_{name}")
 
 st.header("Weight decay: coupled (L2) or decoupled")
 left, right = st.columns(2)
@@ -56,7 +58,7 @@ st.write(
     r"$1 - \gamma\lambda$, whatever its gradients."
 )
 wd = algorithms.WD_DEMO
-demo = algorithms.weight_decay_demo(**wd)
+demo = algorithms.weight_decay_table()
 if demo is None:
     st.info("The demonstration needs both Adam and AdamW.")
 else:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, nav, panels, presets, race, runs
+from ui import controls, custom, nav, panels, presets, race, runs
 from ui.state import UrlSettings, escape_markdown
 
 classroom = nav.in_classroom()
@@ -41,6 +41,8 @@ for text in runs.messages(series):
     st.warning(text, icon=":material/trending_up:")
 if not classroom:
     panels.about_surface(surface, run)
+if kinks := custom.kink_note(surface):
+    st.info(kinks, icon=":material/change_history:")
 
 view3d = st.toggle("3-D view", key="view3d", bind="query-params")
 url.record("view3d", "true" if view3d else None)

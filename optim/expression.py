@@ -26,7 +26,7 @@ import math
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -51,9 +51,15 @@ MAX_DEPTH = 24
 MAX_EXPONENT = 100  # |constant exponent|
 MAX_NUMBER = 1e12  # |literal|
 MAX_SOURCE = 200_000  # characters of generated NumPy code (value, gradient, Hessian)
-WINDOW = ((-3.0, 3.0), (-3.0, 3.0))
-START = (-2.0, 2.0)
-GRID = 201  # odd, so that 0 is a grid point
+WINDOW = ((-3.0, 3.0), (-3.0, 3.0))  # the window when none is chosen
+START = (-2.0, 2.0)  # the start in WINDOW; another window starts at the same place in it
+# A chosen window: finite, within [-MAX_BOUND, MAX_BOUND] on both axes (a power up to
+# MAX_EXPONENT of a coordinate stays below 1e300, and a wider picture is no landscape to
+# follow), and at least MIN_SPAN wide (the check grid's steps stay far above rounding).
+MAX_BOUND = 1e3
+MIN_SPAN = 1e-2
+GRID = 201  # check points per side, plus the window's round numbers (see _axis)
+MAX_KINKS = 16  # isolated points where only the gradient is undefined (see _kinks)
 
 FUNCTIONS = {
     "sin": sp.sin,
@@ -389,9 +395,69 @@ def parse_formula(text: str) -> sp.Expr:
     return expr
 
 
-def _grid(bounds: tuple, n: int = GRID) -> np.ndarray:
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+def check_window(window: Any) -> Window:
+    """``((x_lo, x_hi), (y_lo, y_hi))`` as floats, or ``ValueError`` saying what is wrong.
+
+    >>> check_window([(-1, 10), (0, 2)])
+    ((-1.0, 10.0), (0.0, 2.0))
+    >>> check_window(((3, -3), (-3, 3)))
+    Traceback (most recent call last):
+    ValueError: the x range must go from a lower to a higher number, at least 0.01 apart: got [3, -3]
+    """
+    try:
+        (x0, x1), (y0, y1) = window
+        pairs = ((float(x0), float(x1)), (float(y0), float(y1)))
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("the window must be two ranges: x from, x to and y from, y to") from None
+    for var, (lo, hi) in zip("xy", pairs, strict=True):
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"the {var} range must be finite numbers")
+        if max(abs(lo), abs(hi)) > MAX_BOUND:
+            raise ValueError(
+                f"the {var} range must lie within [{-MAX_BOUND:g}, {MAX_BOUND:g}]: "
+                f"got [{lo:g}, {hi:g}]"
+            )
+        if not hi - lo >= MIN_SPAN:
+            raise ValueError(
+                f"the {var} range must go from a lower to a higher number, at least "
+                f"{MIN_SPAN:g} apart: got [{lo:g}, {hi:g}]"
+            )
+    return tuple((lo + 0.0, hi + 0.0) for lo, hi in pairs)  # -0.0 -> 0.0: one cache key
+
+
+def window_text(window: Window) -> str:
+    """``[-3, 3] x [-3, 3]``: the window as the messages name it."""
+    return " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in window)
+
+
+def default_start(window: Window) -> tuple[float, float]:
+    """The start in ``window`` where START is in WINDOW: a sixth in from the top left."""
+    (x0, x1), (y0, y1) = window
+    return x0 + (x1 - x0) / 6, y1 - (y1 - y0) / 6
+
+
+def _axis(lo: float, hi: float, n: int = GRID) -> np.ndarray:
+    """``n`` evenly spaced coordinates plus the round numbers between ``lo`` and ``hi``.
+
+    Poles and kinks sit at round numbers (``1/x``, ``1/(x - 1)``, ``sqrt((x - 0.5)^2)``)
+    that an even spacing can miss by a hair: the multiples of the finest of 1/4, 1, 10 and
+    100 that gives at most ``n`` of them join the grid, and 0 always does.
+    """
+    extra = [0.0] if lo <= 0 <= hi else []
+    for step in (0.25, 1.0, 10.0, 100.0):
+        first, last = math.ceil(lo / step), math.floor(hi / step)
+        if last - first + 1 <= n:
+            extra = list(np.arange(first, last + 1) * step) + extra
+            break
+    return np.union1d(np.linspace(lo, hi, n), np.array(extra, dtype=np.float64))
+
+
+def _grid(bounds: Window, n: int = GRID) -> np.ndarray:
     (x0, x1), (y0, y1) = bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n), indexing="xy")
+    gx, gy = np.meshgrid(_axis(x0, x1, n), _axis(y0, y1, n), indexing="xy")
     return np.stack([gx, gy], axis=-1)
 
 
@@ -411,13 +477,25 @@ class Analysis:
     value_source: str
     value_and_grad_source: str
     hessian_source: str | None  # None: the Hessian is taken by finite differences
+    window: Window = WINDOW
+    kinks: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
 
 
-def analyse(text: str) -> Analysis:
-    """Parse, differentiate and lambdify ``text``, check it on the window, find its minimum.
+def _request(request: str | tuple[str, Any]) -> tuple[str, Window]:
+    """A worker's argument: the formula's text, or (text, window)."""
+    if isinstance(request, str):
+        return request, WINDOW
+    text, window = request
+    return text, check_window(window)
 
-    Open-ended symbolic work: run it in a worker (see :func:`surface_from_expression`).
+
+def analyse(request: str | tuple[str, Any]) -> Analysis:
+    """Parse, differentiate and lambdify a formula, check it on its window, find its minimum.
+
+    ``request``: the formula's text (on WINDOW), or ``(text, window)``. Open-ended symbolic
+    work: run it in a worker (see :func:`surface_from_expression`).
     """
+    text, window = _request(request)
     expr = parse_formula(text)
     gradient = (sp.diff(expr, X), sp.diff(expr, Y))
     if any(g.has(sp.Derivative, sp.Subs, sp.DiracDelta) for g in gradient):
@@ -432,35 +510,84 @@ def analyse(text: str) -> Analysis:
     hess_src = None if second is None else lambdify_source((X, Y), second, cse=True)
     if len(value_src) + len(vg_src) + len(hess_src or "") > MAX_SOURCE:
         raise ValueError("formula too complex: its derivatives are too long to compute with")
-    surface = _custom_surface(text, expr)
+    surface = _custom_surface(text, expr, window)
     _use_sources(surface, value_src, vg_src, hess_src, gradient)
-    pts = _grid(WINDOW)
+    where = f"in the window {window_text(window)}"
+    pts = _grid(window)
     with np.errstate(all="ignore"):
-        f, g = surface.value_and_grad(pts)
+        f, g = Surface.value_and_grad(surface, pts)  # the formulas as they are, no subgradient
     if np.iscomplexobj(f) or np.iscomplexobj(g):
-        raise ValueError("the formula takes complex values in the window [-3, 3] x [-3, 3]")
+        raise ValueError(f"the formula takes complex values {where}")
     f = np.asarray(f, dtype=np.float64)
-    for what, bad in (
-        ("not finite", ~np.isfinite(f)),
-        ("not differentiable", ~np.isfinite(g).all(axis=-1)),
-    ):
-        if bad.any():
-            j, i = np.argwhere(bad)[0]
-            x, y = pts[j, i]
-            raise ValueError(
-                f"the formula is {what} at (x, y) = ({x:.3g}, {y:.3g}) in the window "
-                f"[-3, 3] x [-3, 3]; keep it finite and smooth there, e.g. sqrt(x^2 + 1) "
-                f"instead of sqrt(x)"
-            )
+    if not np.isfinite(f).all():
+        x, y = pts[tuple(np.argwhere(~np.isfinite(f))[0])]
+        raise ValueError(
+            f"the formula is not finite at (x, y) = ({x:.3g}, {y:.3g}) {where}; keep it "
+            f"finite there, e.g. sqrt(x^2 + 1) instead of sqrt(x), or choose a window "
+            f"that leaves the point out"
+        )
+    surface.kinks = _kinks(surface, pts, g, where)
     minima = _estimate_minima(surface, pts, f)
-    return Analysis(text, expr, surface.latex, minima, value_src, vg_src, hess_src)
+    return Analysis(
+        text, expr, surface.latex, minima, value_src, vg_src, hess_src, window, surface.kinks
+    )
 
 
-def analyse_or_explain(text: str) -> Analysis | str:
+def _kinks(surface: Surface, pts: np.ndarray, g: np.ndarray, where: str) -> np.ndarray:
+    """The grid points where the value is finite but the gradient formula is not, ``(k, 2)``.
+
+    Accepted only as kinks: isolated points (no two neighbours on the grid, at most
+    MAX_KINKS) around which the slope stays bounded, like the tip of the cone
+    ``sqrt(x^2 + y^2)``, whose gradient formula ``x / sqrt(x^2 + y^2)`` is 0/0 there.
+    Anything else is a ``ValueError``: a crease along a line (``sqrt(abs(x))``) or a cusp
+    (``(x^2 + y^2)^0.25``, whose slope grows without bound towards the tip).
+    """
+    bad = ~np.isfinite(g).all(axis=-1)
+    if not bad.any():
+        return np.empty((0, 2))
+    padded = np.pad(bad, 1)
+    rows, cols = bad.shape
+    crowded = np.zeros_like(bad)
+    for dj in (-1, 0, 1):
+        for di in (-1, 0, 1):
+            if dj or di:
+                crowded |= padded[1 + dj : rows + 1 + dj, 1 + di : cols + 1 + di]
+    crowded &= bad
+    if crowded.any() or bad.sum() > MAX_KINKS:
+        x, y = pts[tuple(np.argwhere(crowded if crowded.any() else bad)[0])]
+        raise ValueError(
+            f"the formula is not differentiable at (x, y) = ({x:.3g}, {y:.3g}) and at "
+            f"points next to it {where}; a kink at a single point, such as the tip of "
+            f"sqrt(x^2 + y^2), is fine, a crease along a line, such as sqrt(abs(x)), is not"
+        )
+    kinks = pts[bad]
+    # the slope next to each kink: no steeper at 1/10,000 of a grid step than at one step
+    step = np.diff(pts[0, :, 0]).min(), np.diff(pts[:, 0, 1]).min()
+    slope = []
+    with np.errstate(all="ignore"):
+        for radius in (1e-4 * min(step), min(step)):
+            ring = kinks[:, None, :] + radius * _DIRECTIONS
+            slope.append(np.linalg.norm(Surface.value_and_grad(surface, ring)[1], axis=-1))
+        tips = surface.grad(kinks)  # the subgradients the runs will use
+    near, far = slope
+    steep = ~np.isfinite(near).all(axis=-1) | ~np.isfinite(far).all(axis=-1)
+    steep |= near.max(axis=-1) > 2 * far.max(axis=-1) + 1e-12
+    steep |= ~np.isfinite(tips).all(axis=-1)
+    if steep.any():
+        x, y = kinks[np.argmax(steep)]
+        raise ValueError(
+            f"the formula is not differentiable at (x, y) = ({x:.3g}, {y:.3g}) {where}: its "
+            f"slope grows without bound towards that point (a cusp); a kink with a bounded "
+            f"slope, such as the tip of sqrt(x^2 + y^2), is fine"
+        )
+    return _readonly(kinks)
+
+
+def analyse_or_explain(request: str | tuple[str, Any]) -> Analysis | str:
     """:func:`analyse`, with every failure turned into the message for the user (the worker's
     entry point: whatever SymPy or NumPy raise, only a message leaves it)."""
     try:
-        return analyse(text)
+        return analyse(request)
     except ValueError as err:
         return str(err)
     except (RecursionError, MemoryError):
@@ -469,14 +596,82 @@ def analyse_or_explain(text: str) -> Analysis | str:
         return f"the formula cannot be analysed ({type(err).__name__}: {err})"[:300]
 
 
-def _custom_surface(text: str, expr: sp.Expr, **kwargs: Any) -> Surface:
-    return Surface(
+# -- kinks: a subgradient where the gradient formula is undefined ---------------------------------
+RING = 16  # gradients sampled around such a point
+RING_RADIUS = 1e-7  # their distance from it, relative to 1 + |point|
+_ANGLES = 2 * np.pi * np.arange(RING) / RING
+_DIRECTIONS = np.stack([np.cos(_ANGLES), np.sin(_ANGLES)], axis=-1)
+_DIRECTIONS.flags.writeable = False
+
+
+def shortest_in_hull(g: np.ndarray) -> np.ndarray:
+    """The shortest vector in the convex hull of each set of 2-D vectors, ``(..., k, 2) -> (..., 2)``.
+
+    Zero when the vectors surround the origin (no half-plane holds them all); otherwise the
+    nearest point of a segment between two of them. NaN when any vector is not finite.
+
+    >>> shortest_in_hull(np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])).tolist()
+    [0.0, 0.0]
+    >>> shortest_in_hull(np.array([[2.0, 1.0], [2.0, -1.0], [3.0, 0.0]])).tolist()
+    [2.0, 0.0]
+    """
+    with np.errstate(all="ignore"):
+        angles = np.sort(np.arctan2(g[..., 1], g[..., 0]), axis=-1)
+        gaps = np.diff(angles, axis=-1, append=angles[..., :1] + 2 * np.pi)
+        surrounded = gaps.max(axis=-1) <= np.pi
+        a, d = g[..., :, None, :], g[..., None, :, :] - g[..., :, None, :]
+        dd = (d * d).sum(axis=-1)
+        t = np.clip(-(a * d).sum(axis=-1) / np.where(dd > 0, dd, 1.0), 0.0, 1.0)
+        near = (a + t[..., None] * d).reshape(*g.shape[:-2], -1, 2)
+        k = np.argmin((near * near).sum(axis=-1), axis=-1)
+        best = np.take_along_axis(near, k[..., None, None], axis=-2)[..., 0, :]
+    out = np.where(surrounded[..., None], 0.0, best)
+    return np.where(np.isfinite(g).all(axis=(-2, -1))[..., None], out, np.nan)
+
+
+class FormulaSurface(Surface):
+    """A typed formula's surface, with a subgradient wherever its gradient formula fails.
+
+    Where the value is finite but the gradient formula is not (the cone's tip, 0/0), the
+    gradient used is the shortest vector in the convex hull of the gradients on a tiny
+    ring around the point: an estimate of the smallest element of the point's (Clarke)
+    subdifferential, which is 0 at the tip of the cone. ``torch.sqrt`` differentiates to
+    ``inf * 0 = nan`` there; ``torch.linalg.vector_norm`` and ``torch.abs`` use 0, as here.
+    ``kinks``: the isolated points of the check grid where this happens (for the page).
+    """
+
+    kinks = np.empty((0, 2))
+
+    def value_and_grad(self, p: np.ndarray) -> tuple[Any, np.ndarray]:
+        f, g = super().value_and_grad(p)
+        if p.ndim == 1:  # one trajectory step: two float checks, nothing more
+            if (math.isfinite(g[0]) and math.isfinite(g[1])) or not math.isfinite(f):
+                return f, g
+            return f, _subgradient(self, p[None])[0]
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(g).all(axis=-1) & np.isfinite(f)
+        if bad.any():
+            g[bad] = _subgradient(self, p[bad])
+        return f, g
+
+
+def _subgradient(surface: Surface, pts: np.ndarray) -> np.ndarray:
+    radius = RING_RADIUS * (1.0 + np.abs(pts).max(axis=-1))
+    ring = pts[:, None, :] + radius[:, None, None] * _DIRECTIONS
+    with np.errstate(all="ignore"):
+        return shortest_in_hull(Surface.value_and_grad(surface, ring)[1])
+
+
+def _custom_surface(text: str, expr: sp.Expr, window: Window = WINDOW, **kwargs: Any) -> Surface:
+    return FormulaSurface(
         name="custom",
         label=f"Custom: {text.strip()}",
         expr=expr,
-        bounds=WINDOW,
-        start=START,
-        description="A surface typed by the user.",
+        bounds=window,
+        start=default_start(window),
+        description="A surface typed by the user."
+        if window == WINDOW
+        else f"A surface typed by the user, on the window {window_text(window)}.",
         **kwargs,
     )
 
@@ -495,7 +690,7 @@ def _estimate_minima(surface: Surface, pts: np.ndarray, f: np.ndarray) -> np.nda
         return np.empty((0, 2))  # lowest on the border: the minimum lies outside the window
     guess = pts[j, i]
     m = polish_minima(surface, [guess], iters=30)[0]
-    (x0, x1), (y0, y1) = WINDOW
+    (x0, x1), (y0, y1) = surface.bounds
     with np.errstate(all="ignore"):
         fm = float(surface.loss(m))
         gm = surface.grad(m)
@@ -503,9 +698,12 @@ def _estimate_minima(surface: Surface, pts: np.ndarray, f: np.ndarray) -> np.nda
             m, fm, gm = guess, float(f[j, i]), surface.grad(guess)
         if not np.all(np.abs(gm) <= 1e-6 * (1 + abs(fm))):
             return np.empty((0, 2))
-    out = np.array([m], dtype=np.float64)
-    out.flags.writeable = False
-    return out
+    return _readonly(np.array([m], dtype=np.float64))
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 # -- the server's side -----------------------------------------------------------------------------
@@ -521,8 +719,8 @@ CACHE_SIZE = 256
 
 _pool = WorkerPool("optim.expression:analyse_or_explain", WORKERS, WARM_UP)
 _lock = threading.Lock()
-_answers: OrderedDict[str, Surface | str] = OrderedDict()  # a surface, or why not
-_pending: dict[str, Future] = {}  # text -> the answer another thread is computing
+_answers: OrderedDict[tuple[str, Window], Surface | str] = OrderedDict()  # a surface, or why not
+_pending: dict[tuple[str, Window], Future] = {}  # (text, window) -> an answer being computed
 
 
 def start_workers() -> None:
@@ -530,7 +728,7 @@ def start_workers() -> None:
     _pool.start()
 
 
-def _answer(text: str) -> tuple[Surface | str, bool]:
+def _answer(text: str, window: Window) -> tuple[Surface | str, bool]:
     """The surface or the reason it is refused, and whether that answer may be cached."""
     try:
         check_formula(text)  # most refusals need no worker
@@ -539,7 +737,7 @@ def _answer(text: str) -> tuple[Surface | str, bool]:
     if not _pool.wait_ready():  # only the first formula of a server waits for the boot
         return "the formula checker could not start; try again later", False
     try:
-        reply = _pool.call(text, LIMIT_S)
+        reply = _pool.call((text, window), LIMIT_S)
     except Busy:
         return BUSY, False
     except TimedOut as err:
@@ -551,49 +749,56 @@ def _answer(text: str) -> tuple[Surface | str, bool]:
     if isinstance(reply, str):
         return reply, True
     try:
-        surface = _custom_surface(text, reply.expr, latex=reply.latex, minima=reply.minima)
+        if reply.window != window:
+            raise ValueError("the reply is for another window")
+        surface = _custom_surface(text, reply.expr, window, latex=reply.latex, minima=reply.minima)
+        surface.kinks = _readonly(np.asarray(reply.kinks, dtype=np.float64).reshape(-1, 2))
         _use_sources(surface, reply.value_source, reply.value_and_grad_source, reply.hessian_source)
     except Exception as err:  # a worker's reply that does not load is refused, not shown
         return f"the formula cannot be analysed ({type(err).__name__}: {err})"[:300], True
     return surface, True
 
 
-def surface_from_expression(text: str) -> Surface:
-    """A :class:`Surface` for a formula in ``x`` and ``y``, on the window [-3, 3]².
+def surface_from_expression(text: str, window: Any = None) -> Surface:
+    """A :class:`Surface` for a formula in ``x`` and ``y``, on ``window`` (default WINDOW,
+    [-3, 3]²): ``((x_lo, x_hi), (y_lo, y_hi))``, checked by :func:`check_window`.
 
-    Raises ``ValueError`` with a message saying what is wrong and where, within about
-    LIMIT_S seconds whatever the formula: the symbolic work runs in a worker process that is
-    killed when it runs over, so the server's other threads never wait for SymPy. Answers,
-    refusals included, are remembered per text.
+    The window is where the formula must be finite, where its minimum is looked for and
+    where runs start. Raises ``ValueError`` with a message saying what is wrong and where,
+    within about LIMIT_S seconds whatever the formula: the symbolic work runs in a worker
+    process that is killed when it runs over, so the server's other threads never wait for
+    SymPy. Answers, refusals included, are remembered per text and window.
     """
     if not isinstance(text, str):
         raise ValueError(f"the formula must be text, got {type(text).__name__}")
+    window = WINDOW if window is None else check_window(window)
+    key = (text, window)
     with _lock:
-        known = _answers.get(text)
+        known = _answers.get(key)
         if known is not None:
-            _answers.move_to_end(text)
+            _answers.move_to_end(key)
         else:
-            pending = _pending.get(text)
+            pending = _pending.get(key)
             mine = pending is None
             if mine:
-                pending = _pending[text] = Future()
-    if known is None and not mine:  # the same text from another session: share its answer
+                pending = _pending[key] = Future()
+    if known is None and not mine:  # the same request from another session: share its answer
         try:
             known = pending.result(timeout=LIMIT_S + 0.5)
         except Exception:  # it ran late, or failed in a way its own caller hears about
             known = BUSY
     elif known is None:
         try:
-            known, keep = _answer(text)
+            known, keep = _answer(text, window)
         except BaseException as err:
             pending.set_exception(err)
             raise
         finally:
             with _lock:
-                _pending.pop(text, None)
+                _pending.pop(key, None)
         with _lock:
             if keep:
-                _answers[text] = known
+                _answers[key] = known
                 while len(_answers) > CACHE_SIZE:
                     _answers.popitem(last=False)
         pending.set_result(known)

@@ -51,13 +51,13 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None
 
 
 @contextlib.contextmanager
-def serve_app(script: Path = ROOT / "app.py") -> Iterator[str]:
-    """Start ``streamlit run`` on a free loopback port; yield its base URL.
+def serve_app(script: Path = ROOT / "app.py", port: int | None = None) -> Iterator[str]:
+    """Start ``streamlit run`` on a loopback port (``port``, or a free one); yield its base URL.
 
     ``script``: the page to serve, the Playground unless told otherwise. The server
     runs in the project folder, so it reads the project's ``.streamlit/config.toml``.
     """
-    port = free_port()
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",

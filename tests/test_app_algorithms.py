@@ -10,21 +10,45 @@ import optim
 from ui import algorithms
 
 
-def open_algorithms() -> AppTest:
+def open_algorithms(query: dict | None = None) -> AppTest:
     # the router knows its pages' addresses after a first run (the landing page)
     at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at.query_params = dict(query or {})
     at.switch_page("app_pages/algorithms.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open an optimizer's tab, as a click on it does."""
+    at.session_state["algo"] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_only_the_open_tab_is_built_and_the_link_names_it():
+    at = open_algorithms()
+    assert [h.value for h in at.subheader] == [optim.OPTIMIZERS["sgd"].label]
+    adam = optim.OPTIMIZERS["adam"]
+    at = open_algorithms({"algo": adam.label})
+    assert [h.value for h in at.subheader] == [adam.label]
+    rules = [x.value.strip("$\n") for x in at.latex]
+    assert adam.latex in rules and optim.OPTIMIZERS["sgd"].latex not in rules
+    assert len(at.dataframe) == 2  # its live example and the weight-decay demo
+    bad = open_algorithms({"algo": "no such optimizer"})
+    assert "Ignored optimizer = `no such optimizer` from the link" in bad.warning[0].value
+    assert [h.value for h in bad.subheader] == [optim.OPTIMIZERS["sgd"].label]
+
+
 def test_every_optimizer_has_its_rule_symbols_and_live_numbers():
     at = open_algorithms()
     assert at.title[0].value == "The algorithms"
-    latex = [x.value.strip("$\n") for x in at.latex]
-    markdown = "\n".join(m.value for m in at.markdown)
-    tables = [df.value for df in at.dataframe]
     for name, cls in optim.OPTIMIZERS.items():
+        open_tab(at, cls.label)
+        latex = [x.value.strip("$\n") for x in at.latex]
+        markdown = "\n".join(m.value for m in at.markdown)
+        tables = [df.value for df in at.dataframe]
         assert cls.latex in latex, name
         for spec in cls.slider_specs():
             assert f"`{spec['key']}" in markdown, (name, spec["key"])
@@ -87,14 +111,19 @@ def test_live_example_is_the_optimizer_itself():
     p = np.asarray(surface.start, dtype=np.float64)
     for row in rows[1:]:
         p = p - 0.1 * surface.grad(p)
-        assert row["parameters θ_t"] == "(" + ", ".join(f"{v:.4g}" for v in p) + ")"
+        assert row["parameters θ_t"] == "(" + ", ".join(f"{v:.6g}" for v in p) + ")"
 
 
 def test_every_torch_optimizer_shows_its_pytorch_line():
     at = open_algorithms()
-    calls = [c.value for c in at.code if c.language == "python"]
     for cls in optim.OPTIMIZERS.values():
+        open_tab(at, cls.label)
+        calls = [c.value for c in at.code if c.language == "python"]
         if cls.torch_class is not None:
             assert any(c.startswith(f"torch.optim.{cls.torch_class}(") for c in calls), cls.name
-    assert "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=True)" in calls
-    assert any("not part of `torch.optim`" in m.value for m in at.markdown)
+        else:
+            assert not calls
+            assert any("not part of `torch.optim`" in m.value for m in at.markdown)
+        if cls.name == "nesterov":
+            nesterov = "torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, nesterov=True)"
+            assert calls == [nesterov]

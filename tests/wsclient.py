@@ -47,15 +47,21 @@ def widget_strings(values: dict[str, str]) -> WidgetStates:
 
 
 async def rerun(
-    ws, query: str = "", widgets: WidgetStates | None = None, cached: set[str] | None = None
+    ws,
+    query: str = "",
+    widgets: WidgetStates | None = None,
+    cached: set[str] | None = None,
+    page: str = "",
 ) -> list[ForwardMsg]:
     """One rerun; every message the server sent for it, up to ``script_finished``.
 
     ``cached``: the message hashes this client holds; sent with the request and, as a
-    browser does, extended with every cacheable message the server sends back.
+    browser does, extended with every cacheable message the server sends back. ``page``:
+    the page's address (``"Algorithms"``), the landing page when empty.
     """
     msg = BackMsg()
     msg.rerun_script.query_string = query
+    msg.rerun_script.page_name = page
     if widgets is not None:
         msg.rerun_script.widget_states.CopyFrom(widgets)
     if cached:

@@ -7,9 +7,11 @@ optimizer gets its section without any change here.
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 import optim
 
@@ -131,11 +133,14 @@ def _python(value: Any) -> str:
     return _default_text(value)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, digits: int = 4) -> str:
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:
-        return f"{float(arr):.4g}"
-    return "(" + ", ".join(f"{v:.4g}" for v in arr.ravel()) + ")"
+        return f"{float(arr):.{digits}g}"
+    return "(" + ", ".join(f"{v:.{digits}g}" for v in arr.ravel()) + ")"
+
+
+PARAM_DIGITS = 6  # Lion's first steps (lr 1e-4) move the parameters in the fifth digit
 
 
 def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dict[str, str]]:
@@ -158,19 +163,49 @@ def live_example(name: str, steps: int = 4, lr: float | None = None) -> list[dic
     def fields(state) -> dict[str, str]:
         return {_column(f, labels): _cell(v) for f, v in state._asdict().items() if f != "count"}
 
-    rows = [{"step t": "0", "parameters θ_t": _cell(params), "gradient g_t": ""} | fields(state)]
+    rows = [
+        {"step t": "0", "parameters θ_t": _cell(params, PARAM_DIGITS), "gradient g_t": ""}
+        | fields(state)
+    ]
     for _ in range(steps):
         grad = surface.grad(params)
         params, state = opt.step(params, grad, state)
         rows.append(
             {
                 "step t": str(state.count),
-                "parameters θ_t": _cell(params),
+                "parameters θ_t": _cell(params, PARAM_DIGITS),
                 "gradient g_t": _cell(grad),
             }
             | fields(state)
         )
     return rows
+
+
+class Section(NamedTuple):
+    """What one optimizer's tab shows beyond its rule, built once per process."""
+
+    reference: str  # Markdown: the symbol tables, the history, the PyTorch heading
+    call: str  # the torch.optim line ("" when torch.optim has none)
+    live: pa.Table  # the live example (an Arrow table: no pandas conversion per visit)
+
+
+# Every visitor gets the same tabs: built on the first visit of the process, then shared
+# (the tables are immutable). One entry per registered optimizer.
+@lru_cache(maxsize=32)
+def section(name: str) -> Section:
+    """The symbol tables, history, PyTorch line and live example of optimizer ``name``."""
+    cls = optim.OPTIMIZERS[name]
+    call = torch_call(name)
+    reference = "\n\n".join(
+        [
+            symbol_table(cls),
+            "**What the other symbols mean**",
+            state_symbol_table(cls),
+            f"**History.** {cls.history}",
+            "**In PyTorch**" if call else "**In PyTorch:** not part of `torch.optim`.",
+        ]
+    )
+    return Section(reference, call, pa.Table.from_pylist(live_example(name)))
 
 
 WD_DEMO = {"decay": 0.1, "lr": 0.01, "steps": 50, "start": (2.0, 2.0)}
@@ -211,6 +246,13 @@ def weight_decay_demo(
             }
         )
     return rows
+
+
+@lru_cache(maxsize=1)
+def weight_decay_table() -> pa.Table | None:
+    """:func:`weight_decay_demo` at WD_DEMO, as a table, built once per process."""
+    rows = weight_decay_demo(**WD_DEMO)
+    return None if rows is None else pa.Table.from_pylist(rows)
 
 
 COUPLED = r"""\begin{aligned}

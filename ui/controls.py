@@ -18,7 +18,7 @@ import streamlit as st
 
 import optim
 
-from . import guards
+from . import custom, guards
 from .state import UrlSettings, fmt_number
 
 guards.install()  # before any chart with on_select decodes a browser's event
@@ -317,6 +317,7 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
             help="Python syntax: + - * / ** and functions such as sin, exp, log, sqrt.",
         )
         url.record("formula", None if formula == EXAMPLE_FORMULA else formula)
+        return name, custom.window_controls(url), formula
     else:
         for spec in optim.make_surface(name).param_specs:
             params[spec["key"]] = spec_widget(
@@ -334,7 +335,8 @@ def reset_start() -> None:
     try:
         if name == CUSTOM:
             surface = optim.surface_from_expression(
-                st.session_state.get("formula") or EXAMPLE_FORMULA
+                st.session_state.get("formula") or EXAMPLE_FORMULA,
+                custom.window_of(custom.window_in(st.session_state)),
             )
         else:
             surface = optim.make_surface(name)

@@ -209,7 +209,9 @@ def inspector(view: View, step: int) -> None:
 
 def about_surface(surface: Any, run: RunSettings) -> None:
     """What the surface is (its formula; for a data problem, the data) and the schedule."""
-    with st.expander(f"About this surface: {surface.label}", icon=":material/info:"):
+    # a typed formula is in the label: shown as typed, never as Markdown (x**2 is no bold)
+    label = escape_markdown(surface.label)
+    with st.expander(f"About this surface: {label}", icon=":material/info:"):
         latex = getattr(surface, "latex", "")
         if latex:
             st.latex(f"f({', '.join(surface.variables)}) = {latex}")

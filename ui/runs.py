@@ -24,6 +24,7 @@ import optim
 
 from . import figures, stepview
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
+from .custom import window_of
 from .figures import Series, surface_grid
 from .figures.series import DASHES, optimizer_color, status_words
 
@@ -38,8 +39,8 @@ SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, for
 def build_surface(key: SurfaceKey) -> Any:
     """The surface for a key; ``ValueError`` (not cached) for a bad formula."""
     name, params, formula = key
-    if name == CUSTOM:
-        return optim.surface_from_expression(formula)
+    if name == CUSTOM:  # params: the window (see ui.formula), () for the default
+        return optim.surface_from_expression(formula, window_of(params))
     return optim.make_surface(name, **dict(params))
 
 
@@ -52,13 +53,22 @@ def resolve_surface(name: str, params: tuple, formula: str) -> tuple[SurfaceKey,
         key = (name, params, "")
         return key, build_surface(key), ""
     try:
-        key = (CUSTOM, (), formula)
+        key = (CUSTOM, params, formula)
         surface = build_surface(key)
     except ValueError as exc:
-        good = st.session_state.get("_good_formula", EXAMPLE_FORMULA)
-        key = (CUSTOM, (), good)
+        # the last good formula on this window; failing that, the last good pair
+        for good in (
+            (CUSTOM, params, st.session_state.get("_good_formula", EXAMPLE_FORMULA)),
+            st.session_state.get("_good_custom", (CUSTOM, (), EXAMPLE_FORMULA)),
+        ):
+            try:
+                return good, build_surface(good), str(exc)
+            except ValueError:
+                continue
+        key = (CUSTOM, (), EXAMPLE_FORMULA)
         return key, build_surface(key), str(exc)
     st.session_state["_good_formula"] = formula
+    st.session_state["_good_custom"] = key
     return key, surface, ""
 
 

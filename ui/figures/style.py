@@ -138,8 +138,10 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
     >>> nice_ticks(0.18, 0.55)
     [0.2, 0.3, 0.4, 0.5]
+    >>> nice_ticks(0.9999999999999999, 1.0)  # a step below rounding would never advance
+    [0.9999999999999999]
     """
-    if not (hi > lo > 0):
+    if not (hi > lo > 0) or hi - lo <= 1e-9 * hi:
         return [lo]
     raw = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(raw))
