@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from . import downloads
+from . import downloads, exercise
 from .state import UrlSettings, classroom_requested
 
 APP_NAME = "Optimizer Playground"
@@ -129,7 +129,8 @@ def frame() -> StreamlitPage:
     page = st.navigation(sections)
     classroom = in_classroom()
     # a classroom flag that cannot be read gets a notice, shown by the page with its others
-    UrlSettings(st.query_params, st.session_state).check_flag("classroom", "classroom mode")
+    url = UrlSettings(st.query_params, st.session_state)
+    url.check_flag("classroom", "classroom mode")
     st.set_page_config(
         page_title=f"{page.title} · {APP_NAME}",
         page_icon=ICON,
@@ -138,7 +139,9 @@ def frame() -> StreamlitPage:
         # "auto" opens it on a wide screen but not over the page on a phone
         initial_sidebar_state="collapsed" if classroom else "auto",
     )
-    if classroom:
+    # an exercise link's task on top; its hidden controls stay hidden: no way back from it
+    exercise.show_task(url, page.title)
+    if classroom and not exercise.in_exercise(st.query_params):
         st.button(
             "Leave classroom mode",
             key="leave_classroom",
