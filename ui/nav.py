@@ -100,6 +100,22 @@ def run_slot() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def outside_slot() -> Iterator[None]:
+    """Inside a page run, give its slot to the others while it waits on something slow of
+    its own (a slides render: seconds); take a slot again after. Outside a slot (a test
+    calling a page part directly) it does nothing."""
+    try:
+        _slots.release()
+    except ValueError:  # no slot held: nothing to give
+        yield
+        return
+    try:
+        yield
+    finally:
+        _slots.acquire()
+
+
 def in_classroom() -> bool:
     """Classroom mode (``classroom=1`` in the address): controls and menu tucked away."""
     return classroom_requested(st.query_params)

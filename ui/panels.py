@@ -9,7 +9,7 @@ import streamlit as st
 
 import optim
 
-from . import algorithms, export, export_csv
+from . import algorithms, export, export_csv, export_slides
 from .controls import COMPARE, RunSettings
 from .export_csv import csv_button
 from .runs import View, chart, inspect_step, results
@@ -97,7 +97,7 @@ def update_rules(choices: list) -> None:
 
 
 def export_panel(view: View, series: list) -> None:
-    """PNG (made only when a button is pressed) and CSV downloads."""
+    """CSV, the race for slides, and PNG (each made only when its button is pressed)."""
     with st.expander("Export", icon=":material/download:"):
         csv_button(
             st,
@@ -106,6 +106,8 @@ def export_panel(view: View, series: list) -> None:
             "trajectories.csv",
             "dl_csv",
         )
+        if series:
+            export_slides.slides_buttons(view, series)
         if not export.export_available():
             st.info(export.NO_PNG)
             return
