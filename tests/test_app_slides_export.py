@@ -6,6 +6,7 @@ import io
 import threading
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -149,3 +150,40 @@ def test_a_page_run_rendering_lets_other_page_runs_go_on():
         pass
     assert nav._slots.acquire(timeout=0.1)  # every slot back
     nav._slots.release()
+
+
+# -- what the frames say about the setup ---------------------------------------------------------
+def _small_race(names_lrs):
+    import optim
+    from ui.figures import Series
+    from ui.figures.series import DASHES, optimizer_color
+
+    s = optim.make_surface("bowl")
+    out, seen = [], {}
+    for name, lr in names_lrs:
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        traj = optim.run(s, optim.make_optimizer(name, lr=lr), s.start, 10)
+        color = optimizer_color(name, len(out))
+        out.append(Series(f"{name} lr={lr}", color, traj, DASHES[k % len(DASHES)], name))
+    return s, out
+
+
+def _ink_rows(frame: np.ndarray, top: int, bottom: int) -> int:
+    """How many pixel rows of the title band between ``top`` and ``bottom`` hold dark text."""
+    band = frame[top:bottom, 24:1200]
+    return int((band.max(axis=-1) < 90).any(axis=1).sum())
+
+
+def test_a_long_setup_keeps_its_last_title_line_and_repeats_get_their_own_shade():
+    s, series = _small_race([("adam", 0.05), ("adam", 0.3), ("sgd", 0.1)])
+    colors = slides.run_colors(series)
+    assert series[0].color == series[1].color and colors[0] != colors[1]
+    long = "Bowl: " + "  ·  ".join(f"Run {i} lr=0.00{i}" for i in range(12)) + "<br>how it ran"
+    frames = [
+        np.asarray(Image.open(io.BytesIO(slides.race_gif(s, series, t))).convert("RGB"))
+        for t in ("Bowl: short<br>how it ran", long)
+    ]
+    third_line = (78, 92)  # below two lines of the larger font, above the plot
+    assert _ink_rows(frames[0], *third_line) == 0
+    assert _ink_rows(frames[1], *third_line) >= 4
