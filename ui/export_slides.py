@@ -128,10 +128,10 @@ def slides_buttons(view: View, series: list) -> None:
             asked = f
     if asked is None:
         return
-    bar = st.progress(0.0, text=f"Rendering {asked.label}…")
+    bar = st.progress(0.0, text=_doing(asked, 0.0))
     try:
         with nav.outside_slot():  # other students' pages go on meanwhile
-            data = render(asked.key, view, series, lambda x: bar.progress(x, text=asked.label))
+            data = render(asked.key, view, series, lambda x: bar.progress(x, text=_doing(asked, x)))
     except RenderGivenUp as err:
         st.warning(str(err), icon=":material/timer_off:")
         return
@@ -139,6 +139,10 @@ def slides_buttons(view: View, series: list) -> None:
         bar.empty()
     store[asked.key] = (view, data)
     _download(slots[asked.key], asked, data)
+
+
+def _doing(f: SlideFormat, fraction: float) -> str:
+    return f"Rendering {f.label}… {fraction:.0%}"
 
 
 def _download(slot: Any, f: SlideFormat, data: bytes) -> None:
