@@ -29,7 +29,8 @@ def keys(at: AppTest) -> set[str]:
     """The keys of every widget drawn (main area and sidebar)."""
     out = set()
     for kind in ("number_input", "selectbox", "select_slider", "slider", "radio", "checkbox",
-                 "toggle", "text_input", "text_area", "button"):  # fmt: skip
+                 "toggle", "text_input", "text_area", "button", "multiselect",
+                 "segmented_control"):  # fmt: skip
         out |= {w.key for w in at.get(kind) if w.key}
     return out
 
@@ -181,3 +182,70 @@ def test_hidden_widgets_return_state_then_link_then_default():
     assert h.button("go") is False
     a, b = h.columns([1, 2])
     assert a.number_input("s", 0.0, 10.0, key="s") == 7.0
+    assert h.expander("e").slider("n", 0.0, 10.0, 1.0, key="n", **bind) == 2.5
+
+
+class Query(dict):
+    def get_all(self, key):
+        value = self.get(key)
+        return value if isinstance(value, list) else [value]
+
+
+def test_hidden_choices_of_many_and_segmented_ones_read_the_link():
+    h = Hidden(Query({"m": ["Beta", "c", "zzz"], "v": "Basins"}), {})
+    bind = dict(bind="query-params")
+    labels = {"a": "Alpha", "b": "Beta", "c": "Gamma"}
+    many = dict(options=["a", "b", "c"], format_func=labels.get, **bind)
+    assert h.multiselect("m", default=["a"], key="m", **many) == ["b", "c"]
+    assert h.multiselect("m", default=["a"], key="m", max_selections=1, **many) == ["b"]
+    assert h.multiselect("m", default=["a"], key="other", **many) == ["a"]
+    views = {"map": "Map", "basins": "Basins"}
+    view = dict(options=list(views), format_func=views.get, default="map", **bind)
+    assert h.segmented_control("v", key="v", **view) == "basins"
+    assert h.segmented_control("v", key="nope", **view) == "map"
+
+
+# -- the other pages ----------------------------------------------------------------------------
+def open_page(script: str, query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()  # the router learns its pages
+    at.query_params = dict(query)
+    at.switch_page(f"app_pages/{script}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def tables(at: AppTest) -> list:
+    return [d.value.to_dict("list") for d in at.dataframe]
+
+
+def test_training_hides_its_runs_network_and_charts_and_trains_the_links_setup():
+    query = {"tr_n": "2", "tr1_opt": "Adam", "tr_epochs": "3", "tr_width": "8", "tr_batch": "64"}
+    shown = open_page("training", query)
+    hides = {f"{n}_hide": "true" for n in ("runs", "network", "training", "landscape", "layers")}
+    hidden = open_page("training", {**query, **hides, "task": "Which one wins?"})
+    gone = {"tr_n", "tr1_opt", "tr_width", "tr_act", "tr_epochs", "tr_batch", "tr_seed"}
+    assert gone <= keys(shown)
+    assert not gone & keys(hidden)
+    assert not [k for k in keys(hidden) if k.startswith("tr_preset")]
+    assert {"tr_data", "tr_noise", "tr_log"} <= keys(hidden)
+    assert tables(hidden) == tables(shown)  # the same two runs, three epochs, 8 units
+    charts = [c.proto.id for c in hidden.get("plotly_chart")]
+    assert len(charts) == 2 and not [c for c in charts if "landscape" in c or "layers" in c]
+    assert [t.value for t in hidden.text] == ["Which one wins?"]
+
+
+def test_maps_hides_its_controls_and_keeps_the_links_view_and_settings():
+    query = {"map_surface": "Rosenbrock", "map_steps": "60", "map_opt": ["Adam"]}
+    query["map_view"] = "Basins of attraction"
+    shown = open_page("maps", query)
+    hides = {f"{n}_hide": "true" for n in ("surface", "steps", "optimizers", "view", "share")}
+    hidden = open_page("maps", {**query, **hides})
+    gone = {"map_surface", "map_steps", "map_opt", "map_view", "map_rosenbrock_a"}
+    assert gone <= keys(shown)
+    assert not gone & keys(hidden)
+    assert {"map_x0", "map_tol"} <= keys(hidden)
+    assert tables(hidden) == tables(shown)
+    assert [c.proto.spec for c in hidden.get("plotly_chart")] == [
+        c.proto.spec for c in shown.get("plotly_chart")
+    ]
+    assert not [e for e in hidden.expander if "Share" in e.label]

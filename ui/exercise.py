@@ -56,6 +56,29 @@ HIDEABLE: dict[str, dict[str, str]] = {
         "export": "the export panel",
         "share": "the share panel",
     },
+    "Training": {
+        "runs": "the runs: presets, how many, each run's optimizer and settings",
+        "data": "the data set and its label noise",
+        "network": "the network: hidden layers, units, activation",
+        "training": "epochs, batch size, seed and initialisation",
+        "chart_settings": "the chart settings (log scale, landscape plane, table's loss level)",
+        "fitted": "the fitted-function chart",
+        "loss": "the loss chart",
+        "layers": "the per-layer chart",
+        "landscape": "the landscape slice",
+        "results": "the results table",
+        "export": "the export panel",
+        "share": "the share panel",
+    },
+    "Maps": {
+        "surface": "the surface choice and its settings (or formula)",
+        "start": "the start point",
+        "steps": "the number of steps",
+        "tol": "early stopping",
+        "optimizers": "the optimizers and their settings",
+        "view": "the choice of view (map, basins, race)",
+        "share": "the share panel",
+    },
 }
 # Hiding any of these also hides the presets: a preset would set them anew.
 PRESET_SETS = ("surface", "start", "runs", "run_settings", "steps", "noise", "schedule", "tol")

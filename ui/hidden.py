@@ -124,6 +124,30 @@ class Hidden:
 
     radio = selectbox
 
+    def segmented_control(
+        self, label: str, options: Sequence[Any] = (), *, selection_mode: str = "single",
+        default: Any = None, format_func: Callable[[Any], Any] = str, key: str | None = None,
+        **kw: Any,
+    ) -> Any:  # fmt: skip
+        return self._option(key, kw.get("bind"), options, default, format_func)
+
+    def multiselect(
+        self, label: str, options: Sequence[Any] = (), default: Any = None,
+        format_func: Callable[[Any], Any] = str, key: str | None = None,
+        max_selections: int | None = None, **kw: Any,
+    ) -> list[Any]:  # fmt: skip
+        options = list(options)
+        held, v = self._held(key)
+        if held and isinstance(v, list):
+            return [x for x in v if x in options]
+        picked = list(default or [])
+        if key is not None and kw.get("bind") == "query-params" and key in self._query:
+            get_all = getattr(self._query, "get_all", None)
+            raws = get_all(key) if get_all else [self._query[key]]
+            names = {str(format_func(o)): o for o in options} | {str(o): o for o in options}
+            picked = [names[r] for r in map(str, raws) if r in names]
+        return picked[:max_selections] if max_selections else picked
+
     def checkbox(self, label: str, value: bool = False, key: str | None = None, **kw: Any) -> bool:
         held, v = self._held(key)
         if held:
@@ -153,6 +177,8 @@ class Hidden:
 
     def container(self, *args: Any, **kw: Any) -> Hidden:
         return self
+
+    expander = popover = container
 
     def _nothing(self, *args: Any, **kw: Any) -> None:
         return None
