@@ -28,7 +28,7 @@ import streamlit as st
 
 from . import nav, slides
 from .figures.plotly_fast import fast_figure
-from .figures.style import default_title
+from .figures.style import default_title, relayout_header
 from .runs import View, build_surface, chart
 
 RENDER_TIMEOUT_S = 15.0
@@ -102,10 +102,21 @@ def render(
 
 def _titled(fig: Any, title: str) -> Any:
     """A copy of the race figure whose title names the runs too (the subtitle says how
-    they ran); the figure shown on the page is left as it is."""
-    spec = fig.to_dict()
-    layout = dict(spec["layout"])
-    layout["title"] = {**(layout.get("title") or {}), "text": f"<b>{title}</b>"}
+    they ran), its header laid out again and the figure made taller by the added lines;
+    the figure shown on the page is left as it is."""
+    spec = fig.to_dict()  # a deep copy
+    layout = spec["layout"]
+    info = (layout.get("meta") or {}).get("header")
+    layout["title"]["text"] = f"<b>{title}</b>"
+    if info:
+        size = layout["title"]["font"]["size"]
+        added = title.count("<br>") - info["title"].count("<br>")
+        info["title"] = title
+        height = int(layout["height"] + max(added, 0) * size * 1.3)
+        relayout_header(layout, size, layout["font"]["size"], height)
+        # relayout_header shifts the title down by its extra lines, but plotly.js (as bundled)
+        # grows a top-anchored title downwards from its first line: pin the top instead
+        layout["title"]["y"] = 1 - 14 / height
     return fast_figure(spec["data"], layout, spec.get("frames", []))
 
 
