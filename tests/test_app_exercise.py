@@ -145,6 +145,9 @@ def test_the_leave_button_is_the_teachers_own():
 
 def test_the_panel_builds_a_link_that_opens_that_exercise():
     at = run_app({**SETUP, "run": RUNS})
+    assert not at.get("text_area")  # closed, the panel draws nothing
+    at.session_state["ex_panel"] = True  # opened
+    at.run()
     at.number_input(key="steps").set_value(60.0)
     at.checkbox(key="ex_hide_steps").check()
     at.checkbox(key="ex_hide_runs").check()

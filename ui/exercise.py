@@ -226,7 +226,13 @@ def exercise_link(
 def exercise_panel(url: UrlSettings, page: str) -> None:
     """Build an exercise link from the current settings: what to hide, and a task."""
     names = HIDEABLE.get(page, {})
-    with st.expander("Make an exercise", icon=":material/assignment:"):
+    # drawn only while open: its two dozen widgets cost every rerun nothing when closed
+    panel = st.expander(
+        "Make an exercise", icon=":material/assignment:", key="ex_panel", on_change="rerun"
+    )
+    if not panel.open:
+        return
+    with panel:
         st.caption(
             "A link for students: these settings, with the controls you tick hidden "
             "(they keep the values set here) and a task on top, shown as plain text."
