@@ -69,6 +69,9 @@ def test_hidden_controls_are_not_drawn_and_the_race_uses_the_links_values():
     assert [f[0] for f in finals(hidden)] == ["SGD  lr=0.002", "Adam  lr=0.05"]
     assert {f[2] for f in finals(hidden)} == {40}
     assert not exercise.in_exercise(shown.query_params)
+    # with the start hidden, a click on the map does not move it either
+    assert list(shown.get("plotly_chart")[0].proto.selection_mode)
+    assert not list(hidden.get("plotly_chart")[0].proto.selection_mode)
 
 
 def test_a_hidden_control_keeps_a_corrected_link_value_with_its_notice():
