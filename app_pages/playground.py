@@ -40,7 +40,7 @@ for text in panels.choice_notes(mode, choices, surface):
 series = runs.all_series(key, choices, start, run)
 subtitle = panels.subtitle(mode, run, surface)
 view = runs.View(key, tuple(choices), start, run, classroom, subtitle, hide=hidden)
-for text in runs.messages(series):
+for text in [] if "messages" in hidden else runs.messages(series):
     st.warning(text, icon=":material/trending_up:")
 if not (classroom or "about" in hidden):
     panels.about_surface(surface, run)

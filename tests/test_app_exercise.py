@@ -109,6 +109,17 @@ def test_hidden_charts_and_panels_are_left_out():
     assert "the data" not in panel_titles(fit)
 
 
+def test_the_explanation_of_a_run_that_blew_up_can_be_hidden():
+    query = {
+        "run": [format_run(RunSpec.make("sgd", lr=0.55))],
+        "compare": "Each optimizer its own learning rate",
+    }
+    assert "diverged at step" in notices(run_app(query))
+    at = run_app({**query, "messages_hide": "true"})
+    assert "diverged" not in notices(at)
+    assert finals(at)[0][2] < 200  # the run did blow up all the same
+
+
 def test_the_task_is_shown_on_top_as_plain_text_and_cut_when_too_long():
     task = (
         "Which run wins?\n[click](https://evil.example) ![x](https://evil.example/p.png) <b>x</b>"

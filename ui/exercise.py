@@ -49,6 +49,7 @@ HIDEABLE: dict[str, dict[str, str]] = {
         "grad_norm": "the gradient-norm chart",
         "eff_lr": "the effective learning-rate charts",
         "data": "the data view (data problems)",
+        "messages": "the explanations of runs that blew up",
         "results": "the results table",
         "inspector": "the step inspector",
         "rules": "the update rules",
