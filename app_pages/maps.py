@@ -2,20 +2,22 @@
 
 import streamlit as st
 
-from ui import maps, nav
+from ui import exercise, maps, nav
 from ui.state import UrlSettings
 
 classroom = nav.in_classroom()
 url = UrlSettings(st.query_params, st.session_state)
+hidden = exercise.keep_in_link(url, "Maps")  # an exercise link's hidden controls
+box = exercise.boxes(hidden)  # their stand-ins: values from the link, nothing drawn
 if not classroom:
     st.title("Maps")
     st.caption(
         "A race shows one setting. These maps show how the result changes with the setting: "
         "thousands of runs at once, on any surface, beside what theory predicts."
     )
-setup = maps.setup_controls(url, classroom)
+setup = maps.setup_controls(url, classroom, box)
 url.check_choice("map_view", "view", maps.VIEWS)
-view = st.segmented_control(
+view = box.get("view", st).segmented_control(
     "Show",
     list(maps.VIEWS),
     format_func=maps.VIEWS.get,
@@ -33,5 +35,7 @@ if setup is not None:
         maps.race_section(url, setup)
     else:
         maps.sensitivity_section(url, setup)
-if not classroom:
+if not (classroom or "share" in hidden):
     maps.share_panel(url)
+if not (classroom or exercise.in_exercise(st.query_params)):  # the teacher's own page only
+    exercise.exercise_panel(url, "Maps")

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from ui import nav, training, training_panels, training_runs
+from ui import exercise, nav, training, training_panels, training_runs
 from ui.state import UrlSettings
 
 classroom = nav.in_classroom()
 url = UrlSettings(st.query_params, st.session_state)
+hidden = exercise.keep_in_link(url, "Training")  # an exercise link's hidden controls
 if not classroom:
     st.title("Training a network")
     st.caption(
@@ -14,7 +15,7 @@ if not classroom:
         "minibatches of noisy data. The numbers are the ones torch.nn + torch.optim compute."
     )
 
-setup, errors, (log, plane, level) = training_runs.setup_controls(url)
+setup, errors, (log, plane, level) = training_runs.setup_controls(url, exercise.boxes(hidden))
 for note in url.pop_notices():
     st.warning(note, icon=":material/link:")
 for text in errors:
@@ -40,15 +41,19 @@ view = training.View(setup, log, plane, classroom)
 for text in training.divergence_notes(setup):
     st.warning(text, icon=":material/trending_up:")
 
-st.plotly_chart(training.shown(view, "fitted"), key="tr_fitted", width="stretch", theme=None)
-st.plotly_chart(training.shown(view, "loss"), key="tr_loss", width="stretch", theme=None)
-st.plotly_chart(training.shown(view, "layers"), key="tr_layers", width="stretch", theme=None)
-if not training.ready(setup, plane):
-    with st.spinner("Evaluating the loss on the plane…", show_time=True):
-        training.landscape((setup, plane))
-st.plotly_chart(training.shown(view, "landscape"), key="tr_landscape", width="stretch", theme=None)
+for chart in ("fitted", "loss", "layers", "landscape"):
+    if chart in hidden:
+        continue
+    if chart == "landscape" and not training.ready(setup, plane):
+        with st.spinner("Evaluating the loss on the plane…", show_time=True):
+            training.landscape((setup, plane))
+    st.plotly_chart(training.shown(view, chart), key=f"tr_{chart}", width="stretch", theme=None)
 
-training_panels.results_table(setup, level)
-if not classroom:
-    training_panels.export_panel(view)
+if "results" not in hidden:
+    training_panels.results_table(setup, level)
+if not (classroom or "export" in hidden):
+    training_panels.export_panel(view, hidden)
+if not (classroom or "share" in hidden):
     training_panels.share_panel(url)
+if not (classroom or exercise.in_exercise(st.query_params)):  # the teacher's own page only
+    exercise.exercise_panel(url, "Training")

@@ -149,3 +149,31 @@ def test_algorithms_link_values_stay_text(page: Page, app_url):
     expect(heading).to_be_visible(timeout=LONG)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
     _check(page, requests)
+
+
+TASK_PAGES = {  # page address -> something the page draws once its run is done
+    "": ".st-key-contour .js-plotly-plot",
+    "Training": ".st-key-tr_fitted .js-plotly-plot",
+    "Algorithms": "h2",
+}
+
+
+@pytest.mark.parametrize("path", list(TASK_PAGES), ids=lambda p: p or "Playground")
+def test_an_exercise_task_is_plain_text_on_every_page(page: Page, app_url, path):
+    """``task=`` with Markdown and HTML is shown as typed; hide keys named with markup only
+    get a quoted notice."""
+    requests = _watch(page)
+    task = "\n".join(PAYLOADS[:6])
+    query = {"task": task, "steps_hide": PAYLOADS[1], f"{PAYLOADS[0]}_hide": "true"}
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/{path}?{urlencode(query)}")
+    expect(page.locator(TASK_PAGES[path]).first).to_be_visible(timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    shown = page.locator(".st-key-exercise_task")
+    expect(shown).to_contain_text("Session expired")
+    assert page.locator(".st-key-exercise_task a, .st-key-exercise_task img").count() == 0
+    # every payload is on the page, character for character: nothing was interpreted
+    text = shown.inner_text()
+    for payload in PAYLOADS[:6]:
+        assert payload in text, payload
+    _check(page, requests)

@@ -289,13 +289,19 @@ def surface_label(name: str) -> str:
     return "Custom formula" if name == CUSTOM else optim.make_surface(name).label
 
 
-def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ...], str]:
-    """Surface name, its parameter values and the formula text (custom surface only)."""
+def surface_controls(
+    url: UrlSettings, boxes: dict[str, Any] | None = None
+) -> tuple[str, tuple[tuple[str, float], ...], str]:
+    """Surface name, its parameter values and the formula text (custom surface only).
+
+    ``boxes``: a container for ``surface`` or ``formula`` other than the sidebar (an
+    exercise link's hidden one, see :mod:`ui.hidden`)."""
+    box = (boxes or {}).get("surface", st.sidebar)
     names = [*optim.SURFACES, CUSTOM]
     labels = {n: surface_label(n) for n in names}
     url.check_choice("surface", "surface", labels)
     default = "bowl" if "bowl" in names else names[0]
-    name = st.sidebar.selectbox(
+    name = box.selectbox(
         "Loss surface",
         names,
         index=names.index(default),
@@ -309,20 +315,22 @@ def surface_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, float], ..
     params: dict[str, float] = {}
     if name == CUSTOM:
         # a bad formula in a link is reported like a typed one (st.error, last good kept)
-        formula = st.sidebar.text_input(
-            "f(x, y) =",
-            value=EXAMPLE_FORMULA,
-            key="formula",
-            bind=URL,
-            help="Python syntax: + - * / ** and functions such as sin, exp, log, sqrt.",
+        formula = (
+            (boxes or {})
+            .get("formula", st.sidebar)
+            .text_input(
+                "f(x, y) =",
+                value=EXAMPLE_FORMULA,
+                key="formula",
+                bind=URL,
+                help="Python syntax: + - * / ** and functions such as sin, exp, log, sqrt.",
+            )
         )
         url.record("formula", None if formula == EXAMPLE_FORMULA else formula)
         return name, custom.window_controls(url), formula
     else:
         for spec in optim.make_surface(name).param_specs:
-            params[spec["key"]] = spec_widget(
-                url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
-            )
+            params[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", box, typed=True)
     return name, tuple(params.items()), formula
 
 
@@ -347,9 +355,9 @@ def reset_start() -> None:
     st.session_state["lr"] = shared_lr_for(name)
 
 
-def start_controls(url: UrlSettings, surface: Any) -> tuple[float, float]:
+def start_controls(url: UrlSettings, surface: Any, box: Any = None) -> tuple[float, float]:
     (xmin, xmax), (ymin, ymax) = surface.bounds
-    cols = st.sidebar.columns(2)
+    cols = (box if box is not None else st.sidebar).columns(2)
     start = []
     for col, key, var, lo, hi, default in (
         (cols[0], "x0", surface.variables[0], xmin, xmax, surface.start[0]),
@@ -473,8 +481,15 @@ def _typed_number(
     return value
 
 
-def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
-    box = st.sidebar
+def run_controls(
+    url: UrlSettings, surface: Any, boxes: dict[str, Any] | None = None
+) -> RunSettings:
+    """Steps, noise, seed, schedule and early stopping; ``boxes`` as for
+    :func:`surface_controls` (``steps``, ``noise``, ``seed``, ``schedule``, ``tol``)."""
+
+    def box_of(name: str) -> Any:
+        return (boxes or {}).get(name, st.sidebar)
+
     steps = _typed_number(
         url,
         "steps",
@@ -484,11 +499,12 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
         DEFAULT_STEPS,
         integer=True,
         help=f"How many updates every run makes (10 to {MAX_STEPS:,}).",
+        box=box_of("steps"),
     )
     noise = float(RUN_DEFAULTS["noise"])
     if not surface.is_data:
         url.check_grid("noise", "gradient noise", NOISE_GRID, log=False)
-        noise = box.select_slider(
+        noise = box_of("noise").select_slider(
             "Gradient noise (std)",
             NOISE_GRID,
             value=noise,
@@ -507,9 +523,10 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
         int(RUN_DEFAULTS["seed"]),
         integer=True,
         help="Random seed of the noise and of the mini-batches.",
+        box=box_of("seed"),
     )
-    schedule, schedule_params = schedule_controls(url)
-    cols = box.columns(2)
+    schedule, schedule_params = schedule_controls(url, box_of("schedule"))
+    cols = box_of("tol").columns(2)
     tol = _typed_number(
         url,
         "tol",
@@ -544,22 +561,21 @@ def run_controls(url: UrlSettings, surface: Any) -> RunSettings:
     )
 
 
-def schedule_controls(url: UrlSettings) -> tuple[str, tuple[tuple[str, Any], ...]]:
+def schedule_controls(url: UrlSettings, box: Any = None) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    box = box if box is not None else st.sidebar
     names = list(optim.SCHEDULES)
     labels = {n: getattr(optim.SCHEDULES[n], "label", "") or n for n in names}
     url.check_choice("schedule", "schedule", labels)
-    name = st.sidebar.selectbox(
+    name = box.selectbox(
         "Learning-rate schedule", names, format_func=labels.get, key="schedule", bind=URL
     )
     url.record("schedule", None if name == names[0] else labels[name])
     values = {}
     for spec in optim.make_schedule(name).params:
-        values[spec["key"]] = spec_widget(
-            url, spec, f"{name}_{spec['key']}", st.sidebar, typed=True
-        )
+        values[spec["key"]] = spec_widget(url, spec, f"{name}_{spec['key']}", box, typed=True)
     try:
         optim.make_schedule(name, **values)
     except ValueError as exc:
-        st.sidebar.error(f"{exc}; using the schedule's defaults.")
+        box.error(f"{exc}; using the schedule's defaults.")
         values = {}
     return name, tuple(values.items())

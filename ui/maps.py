@@ -77,10 +77,20 @@ class Setup:
         )
 
 
-def setup_controls(url: UrlSettings, classroom: bool) -> Setup | None:
-    """The sidebar: surface, start, steps, tolerance, optimizers and their settings."""
-    bar = st.sidebar
-    bar.subheader("Loss surface")
+def setup_controls(
+    url: UrlSettings, classroom: bool, boxes: dict[str, Any] | None = None
+) -> Setup | None:
+    """The sidebar: surface, start, steps, tolerance, optimizers and their settings.
+
+    ``boxes``: an exercise link's hidden groups (``surface``, ``start``, ``steps``,
+    ``tol``, ``optimizers``), each a stand-in container that draws nothing."""
+
+    def box_of(name: str) -> Any:
+        return (boxes or {}).get(name, st.sidebar)
+
+    bar = box_of("surface")
+    if not {"surface", "start"} <= set(boxes or {}):
+        st.sidebar.subheader("Loss surface")
     names = [*optim.SURFACES, CUSTOM]
     labels = {n: surface_label(n) for n in names}
     url.check_choice("map_surface", "surface", labels)
@@ -109,7 +119,7 @@ def setup_controls(url: UrlSettings, classroom: bool) -> Setup | None:
         st.error(f"That formula cannot be used: {exc}", icon=":material/error:")
         return None
     (x0, x1), (y0, y1) = surface.bounds
-    cols = bar.columns(2)
+    cols = box_of("start").columns(2)
     start = []
     for col, k, var, lo, hi, default in (
         (cols[0], "map_x0", surface.variables[0], x0, x1, surface.start[0]),
@@ -119,15 +129,16 @@ def setup_controls(url: UrlSettings, classroom: bool) -> Setup | None:
         v = col.number_input(f"Start {var}", lo, hi, float(default), 0.1, "%.3f", key=k, bind=URL)
         url.record(k, None if v == default else fmt_number(v))
         start.append(exact(v))
-    bar.subheader("Runs")
+    if not {"steps", "tol"} <= set(boxes or {}):
+        st.sidebar.subheader("Runs")
     steps = spec_widget(
         url,
         optim.Param("steps", 300, "Steps of every run.", kind="int", low=10, high=MAX_STEPS),
         "map_steps",
-        bar,
+        box_of("steps"),
     )
     url.check_grid("map_tol", "tolerance", TOL_GRID, log=False)
-    tol = bar.select_slider(
+    tol = box_of("tol").select_slider(
         "Early stop: loss change below",
         TOL_GRID,
         value=0.0,
@@ -139,12 +150,17 @@ def setup_controls(url: UrlSettings, classroom: bool) -> Setup | None:
     )
     url.record("map_tol", None if tol == 0 else fmt_number(tol))
     return Setup(
-        key, (start[0], start[1]), int(steps), float(tol) or None, _optimizers(url), classroom
+        key,
+        (start[0], start[1]),
+        int(steps),
+        float(tol) or None,
+        _optimizers(url, box_of("optimizers")),
+        classroom,
     )
 
 
-def _optimizers(url: UrlSettings) -> tuple[Choice, ...]:
-    bar = st.sidebar
+def _optimizers(url: UrlSettings, bar: Any = None) -> tuple[Choice, ...]:
+    bar = bar if bar is not None else st.sidebar
     bar.subheader("Optimizers")
     names = list(optim.OPTIMIZERS)
     labels = {n: optim.OPTIMIZERS[n].label for n in names}

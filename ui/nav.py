@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from . import downloads
+from . import downloads, exercise
 from .state import UrlSettings, classroom_requested
 
 APP_NAME = "Optimizer Playground"
@@ -100,6 +100,22 @@ def run_slot() -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def outside_slot() -> Iterator[None]:
+    """Inside a page run, give its slot to the others while it waits on something slow of
+    its own (a slides render: seconds); take a slot again after. Outside a slot (a test
+    calling a page part directly) it does nothing."""
+    try:
+        _slots.release()
+    except ValueError:  # no slot held: nothing to give
+        yield
+        return
+    try:
+        yield
+    finally:
+        _slots.acquire()
+
+
 def in_classroom() -> bool:
     """Classroom mode (``classroom=1`` in the address): controls and menu tucked away."""
     return classroom_requested(st.query_params)
@@ -129,7 +145,8 @@ def frame() -> StreamlitPage:
     page = st.navigation(sections)
     classroom = in_classroom()
     # a classroom flag that cannot be read gets a notice, shown by the page with its others
-    UrlSettings(st.query_params, st.session_state).check_flag("classroom", "classroom mode")
+    url = UrlSettings(st.query_params, st.session_state)
+    url.check_flag("classroom", "classroom mode")
     st.set_page_config(
         page_title=f"{page.title} · {APP_NAME}",
         page_icon=ICON,
@@ -138,7 +155,9 @@ def frame() -> StreamlitPage:
         # "auto" opens it on a wide screen but not over the page on a phone
         initial_sidebar_state="collapsed" if classroom else "auto",
     )
-    if classroom:
+    # an exercise link's task on top; its hidden controls stay hidden: no way back from it
+    exercise.show_task(url, page.title)
+    if classroom and not exercise.in_exercise(st.query_params):
         st.button(
             "Leave classroom mode",
             key="leave_classroom",

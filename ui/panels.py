@@ -9,7 +9,7 @@ import streamlit as st
 
 import optim
 
-from . import algorithms, export, export_csv, share
+from . import algorithms, export, export_csv, export_slides, share
 from .controls import COMPARE, RunSettings
 from .export_csv import csv_button
 from .runs import View, chart, inspect_step, results
@@ -66,6 +66,20 @@ def results_table(view: View) -> None:
     )
 
 
+def below_the_race(
+    view: View, step: int, choices: list, series: list, hidden: frozenset[str]
+) -> None:
+    """The results table, the step inspector and the update rules (those not hidden)."""
+    if not series:
+        return
+    if "results" not in hidden:
+        results_table(view)
+    if "inspector" not in hidden:
+        inspector(view, step)
+    if "rules" not in hidden:
+        update_rules(choices)
+
+
 def update_rules(choices: list) -> None:
     """Each optimizer's update rule, idea and PyTorch line, one click away."""
     firsts = list({c.name: c for c in reversed(choices)}.values())[::-1]
@@ -92,7 +106,7 @@ def update_rules(choices: list) -> None:
 
 
 def export_panel(view: View, series: list) -> None:
-    """PNG (made only when a button is pressed) and CSV downloads."""
+    """CSV, the race for slides, and PNG (each made only when its button is pressed)."""
     with st.expander("Export", icon=":material/download:"):
         csv_button(
             st,
@@ -101,22 +115,26 @@ def export_panel(view: View, series: list) -> None:
             "trajectories.csv",
             "dl_csv",
         )
+        if series:
+            export_slides.slides_buttons(view, series)
         if not export.export_available():
             st.info(export.NO_PNG)
             return
         step = st.slider(
             "Contour picture at step", 0, view.run.steps, view.run.steps, key="png_step"
         )
-        cols = st.columns(3)
-        for col, (label, kind, name) in zip(
-            cols,
-            (
+        # a chart an exercise link hides is not exported either
+        pictures = [
+            p
+            for p in (
                 ("Contour (PNG)", "contour_still", "contour"),
                 ("Effective lr (PNG)", "eff_lr", "effective_lr"),
                 ("Loss (PNG)", "loss", "loss"),
-            ),
-            strict=True,
-        ):
+            )
+            if p[1] not in view.hide
+        ]
+        cols = st.columns(3)
+        for col, (label, kind, name) in zip(cols, pictures, strict=False):
             col.download_button(
                 label,
                 data=_png_maker(view, kind, step),
@@ -147,12 +165,13 @@ def _nudge(delta: int, last: int) -> None:
 LOSS_SCALES = {"log": "log", "linear": "linear"}
 
 
-def step_controls(url: UrlSettings, last: int) -> tuple[int, bool]:
-    """The shown step (±1 buttons and a typed step, kept in the link) and the loss axis."""
+def step_controls(url: UrlSettings, last: int, box: Any = None) -> tuple[int, bool]:
+    """The shown step (±1 buttons and a typed step, kept in the link) and the loss axis;
+    ``box``: a container for them other than the page (an exercise link's hidden one)."""
     url.check_number("step", "step", 0, last, integer=True)
     if isinstance(st.session_state.get("step"), (int, float)):
         st.session_state["step"] = float(min(max(st.session_state["step"], 0), last))
-    cols = st.columns([1, 2, 1, 3], vertical_alignment="bottom")
+    cols = (box if box is not None else st).columns([1, 2, 1, 3], vertical_alignment="bottom")
     cols[0].button(
         "−1", key="step_back", on_click=_nudge, args=(-1, last), width="stretch",
         help="One step back",

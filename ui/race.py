@@ -162,9 +162,10 @@ def _typed_step(spec: dict) -> float:
     return 0.01 if (spec["high"] or 1) <= 1 else 10.0 ** math.floor(math.log10(d)) / 10
 
 
-def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any) -> RunSpec:
-    """The picked run's widgets; returns the run as they set it."""
-    box = st.sidebar.container(border=True)
+def _editor(run: RunSpec, uid: int, shared: float | None, surface: Any, bar: Any = None) -> RunSpec:
+    """The picked run's widgets (in ``bar``, the sidebar by default); returns the run as
+    they set it."""
+    box = (bar if bar is not None else st.sidebar).container(border=True)
     cls = optim.OPTIMIZERS[run.name]
     position = [u for u, _ in _store()].index(uid) + 1
     box.markdown(f"**Run {position}: {cls.label}**")
@@ -293,14 +294,18 @@ def _legacy_batch(url: UrlSettings, surface: Any, notes: list[str]) -> int | Non
 
 # -- the sidebar section ------------------------------------------------------------------------
 def race_controls(
-    url: UrlSettings, surface: Any, surface_name: str
+    url: UrlSettings, surface: Any, surface_name: str, boxes: dict[str, Any] | None = None
 ) -> tuple[str, list[OptimizerChoice]]:
-    """The compare mode, the runs list with its editor, and the runs as the page races them."""
+    """The compare mode, the runs list with its editor, and the runs as the page races them.
+
+    ``boxes``: a container for ``runs`` (all of it) or ``run_settings`` (the editor) other
+    than the sidebar (an exercise link's hidden one, see :mod:`ui.hidden`)."""
+    bar = (boxes or {}).get("runs", st.sidebar)
     if _RACE not in st.session_state:
         runs = _from_link(url, surface)
         _set_race(runs if runs is not None else default_runs())
     url.check_choice("compare", "compare mode", COMPARE)
-    mode = st.sidebar.radio(
+    mode = bar.radio(
         "Learning rate",
         list(COMPARE),
         format_func=COMPARE.get,
@@ -310,14 +315,14 @@ def race_controls(
     url.record("compare", None if mode == next(iter(COMPARE)) else COMPARE[mode])
     shared = None
     if mode == "same":
-        shared = _shared_lr(url, surface_name)
+        shared = _shared_lr(url, surface_name, bar)
     race = _store()
     uids = [u for u, _ in race]
     if st.session_state.get(_PICK) not in uids:
         _edit(uids[0])
     _sync_from_editor(race, surface)  # the list's labels show what the editor was just set to
     labels = {u: f"{i + 1}. {run_label(r, shared, surface)}" for i, (u, r) in enumerate(race)}
-    pick = st.sidebar.radio(
+    pick = bar.radio(
         f"Runs ({len(race)} of {MAX_RUNS}): pick one to change it",
         uids,
         format_func=labels.get,
@@ -325,9 +330,9 @@ def race_controls(
         on_change=_on_pick,
     )
     i = uids.index(pick)
-    edited = _editor(race[i][1], pick, shared, surface)
+    edited = _editor(race[i][1], pick, shared, surface, (boxes or {}).get("run_settings", bar))
     race[i] = (pick, edited)
-    _add_row(len(race))
+    _add_row(len(race), bar)
     texts = [format_run(r) for _, r in race]
     _write_link(url, texts)
     choices = []
@@ -374,11 +379,11 @@ def run_label(run: RunSpec, shared: float | None, surface: Any) -> str:
     return text
 
 
-def _shared_lr(url: UrlSettings, surface_name: str) -> float:
+def _shared_lr(url: UrlSettings, surface_name: str, bar: Any = None) -> float:
     default = shared_lr_for(surface_name)
     spec = shared_lr_specs(default)
     url.check_number("lr", "shared learning rate", spec["low"], spec["high"])
-    value = st.sidebar.number_input(
+    value = (bar if bar is not None else st.sidebar).number_input(
         "Learning rate γ for every run",
         spec["low"],
         spec["high"],
@@ -394,9 +399,9 @@ def _shared_lr(url: UrlSettings, surface_name: str) -> float:
     return float(value)
 
 
-def _add_row(n: int) -> None:
+def _add_row(n: int, bar: Any = None) -> None:
     names = list(optim.OPTIMIZERS)
-    cols = st.sidebar.columns([3, 2], vertical_alignment="bottom")
+    cols = (bar if bar is not None else st.sidebar).columns([3, 2], vertical_alignment="bottom")
     cols[0].selectbox(
         "Add a run",
         names,

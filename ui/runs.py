@@ -173,6 +173,7 @@ class View:
     classroom: bool = False
     subtitle: str = ""
     loss_log: bool = True
+    hide: frozenset[str] = frozenset()  # what an exercise link hides (its charts: not drawn)
 
 
 @lru_cache(maxsize=48)
@@ -211,6 +212,7 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             classroom=cls,
             start=view.start,
             loss_log=view.loss_log,
+            hide=view.hide,
         )
     if kind == "surface3d":
         return figures.surface3d_figure(

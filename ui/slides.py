@@ -160,6 +160,22 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return ImageColor.getrgb(color)[:3]
 
 
+def run_colors(series: Sequence[Series]) -> list[tuple[int, int, int]]:
+    """Each run's colour in the frames: its optimizer's, and for a repeat of one optimizer
+    (drawn dashed on the page; a frame's paths are solid) a lighter, then darker shade."""
+    seen: dict[tuple[int, int, int], int] = {}
+    out = []
+    for s in series:
+        rgb = _rgb(s.color)
+        k = seen.get(rgb, 0)
+        seen[rgb] = k + 1
+        if k:
+            towards, share = ((255, 255, 255), 0.5) if k % 2 else ((0, 0, 0), 0.45)
+            rgb = tuple(round(c + share * (t - c)) for c, t in zip(rgb, towards, strict=True))
+        out.append(rgb)
+    return out
+
+
 def _plain(text: str) -> list[str]:
     """Plotly title markup to plain lines: ``<br>`` breaks, other tags dropped."""
     lines = re.split(r"<br\s*/?>", text or "", flags=re.IGNORECASE)
@@ -210,19 +226,19 @@ def _background(surface: Any, series: Sequence[Series], title: str) -> Image.Ima
         px, py = to_pixels(surface, np.array([start]))[0]
         if left <= px <= right and top <= py <= bottom:
             _ring(draw, px, py)
-    # title (top band), wrapped to the frame
-    tfont = _font(26)
-    lines = _wrap(draw, _plain(title), tfont, WIDTH - 48)[:2]
+    # title (top band), wrapped to the frame: two lines, or three smaller ones when the
+    # setup needs them (eight runs' names and how they ran)
+    lines, size, spacing = _title_lines(draw, title)
     for i, line in enumerate(lines):
-        draw.text((24, 14 + 34 * i), line, fill=_INK, font=tfont)
+        draw.text((24, 12 + spacing * i), line, fill=_INK, font=_font(size))
     # legend panel
     lx = right + 20
     draw.rectangle((lx, top, WIDTH - 16, bottom), fill=_PANEL, outline=(210, 210, 210))
     font = _font(18)
-    for i, s in enumerate(series):
+    for i, (s, rgb) in enumerate(zip(series, run_colors(series), strict=True)):
         y = top + 56 + 62 * i
-        draw.line((lx + 14, y + 11, lx + 50, y + 11), fill=_rgb(s.color), width=5)
-        draw.ellipse((lx + 40, y + 3, lx + 56, y + 19), fill=_rgb(s.color), outline=_WHITE)
+        draw.line((lx + 14, y + 11, lx + 50, y + 11), fill=rgb, width=5)
+        draw.ellipse((lx + 40, y + 3, lx + 56, y + 19), fill=rgb, outline=_WHITE)
         label = _wrap(draw, [s.label], font, WIDTH - 16 - (lx + 66) - 8)[0]
         draw.text((lx + 66, y), label, fill=_INK, font=font)
     small = _font(15)
@@ -231,6 +247,16 @@ def _background(surface: Any, series: Sequence[Series], title: str) -> Image.Ima
     _ring(draw, lx + 140, bottom - 22)
     draw.text((lx + 156, bottom - 31), "start", fill=_INK, font=small)
     return img
+
+
+def _title_lines(draw: ImageDraw.ImageDraw, title: str) -> tuple[list[str], int, int]:
+    """The title's lines, font size and line spacing: two lines of 26 px, else three of
+    19 px (cut there: the plot starts below)."""
+    for size, spacing, most in ((26, 34, 2), (19, 26, 3)):
+        lines = _wrap(draw, _plain(title), _font(size), WIDTH - 48)
+        if len(lines) <= most:
+            return lines, size, spacing
+    return lines[:most], size, spacing
 
 
 def _ring(draw: ImageDraw.ImageDraw, x: float, y: float, r: float = 8) -> None:
@@ -278,7 +304,7 @@ def _clip(a: np.ndarray, b: np.ndarray, box: tuple) -> tuple[np.ndarray, np.ndar
 
 def _frames(surface: Any, series: Sequence[Series], title: str, progress: Progress, share: float):
     """Yield the palette frames; report ``share`` of the progress while drawing them."""
-    colors = [_rgb(s.color) for s in series]
+    colors = run_colors(series)
     full, index = _palette(_background(surface, series, title), colors)
     left, top, right, bottom = PLOT_BOX
     trail = full.crop(PLOT_BOX)  # paths are drawn here, clipped to the plot box

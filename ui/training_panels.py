@@ -31,8 +31,9 @@ def results_table(setup: Setup, level: float) -> None:
     )
 
 
-def export_panel(view: View) -> None:
-    """CSV of the per-step losses; a PNG of each chart, made only when its button is pressed."""
+def export_panel(view: View, hidden: frozenset[str] = frozenset()) -> None:
+    """CSV of the per-step losses; a PNG of each chart, made only when its button is pressed
+    (not of a chart an exercise link hides)."""
     with st.expander("Export", icon=":material/download:"):
         csv_button(
             st,
@@ -44,8 +45,9 @@ def export_panel(view: View) -> None:
         if not export.export_available():
             st.info(export.NO_PNG)
             return
+        shown = [c for c in PNG_CHARTS if c[1].removesuffix("_still") not in hidden]
         cols = st.columns(len(PNG_CHARTS))
-        for col, (label, kind, name) in zip(cols, PNG_CHARTS, strict=True):
+        for col, (label, kind, name) in zip(cols, shown, strict=False):
             col.download_button(
                 label,
                 data=_png_maker(view, kind),

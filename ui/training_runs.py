@@ -68,12 +68,13 @@ def apply_preset(which: str) -> None:
             st.session_state[run_key(slot, name, key)] = value
 
 
-def runs_editor(url: UrlSettings) -> tuple[list[RunSpec], list[str]]:
-    """The runs list: how many, then each run's optimizer and settings in an expander.
+def runs_editor(url: UrlSettings, box: Any = None) -> tuple[list[RunSpec], list[str]]:
+    """The runs list: how many, then each run's optimizer and settings in an expander
+    (in ``box``: the sidebar, or an exercise link's hidden stand-in).
 
     Returns the valid runs and, for the invalid ones, what torch would say.
     """
-    box = st.sidebar
+    box = box if box is not None else st.sidebar
     for which, (label, _) in PRESETS.items():
         box.button(
             label, key=f"tr_preset_{which}", on_click=apply_preset, args=(which,), width="stretch"
@@ -132,9 +133,14 @@ def runs_editor(url: UrlSettings) -> tuple[list[RunSpec], list[str]]:
     return runs, errors
 
 
-def network_controls(url: UrlSettings) -> dict:
-    """The data set, its noise, the network's shape, the training schedule and seed."""
-    box = st.sidebar
+def network_controls(url: UrlSettings, boxes: dict[str, Any] | None = None) -> dict:
+    """The data set, its noise, the network's shape, the training schedule and seed;
+    ``boxes``: a container for ``data``, ``network`` or ``training`` other than the sidebar."""
+
+    def box_of(name: str) -> Any:
+        return (boxes or {}).get(name, st.sidebar)
+
+    box = box_of("data")
     data_labels = {k: v[0] for k, v in DATASETS.items()}
     url.check_choice("tr_data", "data set", data_labels)
     dataset = box.selectbox(
@@ -157,6 +163,7 @@ def network_controls(url: UrlSettings) -> dict:
         "tr_noise",
         box,
     )
+    box = box_of("network")
     depth_labels = {1: "1 hidden layer", 2: "2 hidden layers"}
     url.check_choice("tr_depth", "hidden layers", depth_labels)
     depth = box.radio(
@@ -183,6 +190,7 @@ def network_controls(url: UrlSettings) -> dict:
     url.check_choice("tr_act", "activation", act_labels)
     activation = box.radio("Activation", list(ACTIVATIONS), key="tr_act", bind=URL, horizontal=True)
     url.record("tr_act", None if activation == ACTIVATIONS[0] else activation)
+    box = box_of("training")
     epochs = spec_widget(
         url,
         dict(
@@ -253,9 +261,9 @@ def network_controls(url: UrlSettings) -> dict:
     )
 
 
-def chart_controls(url: UrlSettings) -> tuple[bool, str, float]:
+def chart_controls(url: UrlSettings, box: Any = None) -> tuple[bool, str, float]:
     """Log or linear loss axes, the landscape's plane, the loss level of the results table."""
-    box = st.sidebar
+    box = box if box is not None else st.sidebar
     log = spec_widget(
         url,
         dict(
@@ -296,13 +304,23 @@ def chart_controls(url: UrlSettings) -> tuple[bool, str, float]:
     return bool(log), plane, float(level)
 
 
-def setup_controls(url: UrlSettings) -> tuple[Setup | None, list[str], tuple[bool, str, float]]:
-    """The whole sidebar; ``None`` as the setup when no run is valid."""
-    st.sidebar.subheader("Runs")
-    runs, errors = runs_editor(url)
-    st.sidebar.subheader("Network and data")
-    net = network_controls(url)
-    st.sidebar.subheader("Charts")
-    view = chart_controls(url)
+def setup_controls(
+    url: UrlSettings, boxes: dict[str, Any] | None = None
+) -> tuple[Setup | None, list[str], tuple[bool, str, float]]:
+    """The whole sidebar; ``None`` as the setup when no run is valid. ``boxes``: an
+    exercise link's hidden groups (``runs``, ``data``, ``network``, ``training``,
+    ``chart_settings``), each a stand-in container that draws nothing."""
+    boxes = boxes or {}
+
+    def heading(text: str, *names: str) -> None:
+        if not all(n in boxes for n in names):
+            st.sidebar.subheader(text)
+
+    heading("Runs", "runs")
+    runs, errors = runs_editor(url, boxes.get("runs"))
+    heading("Network and data", "data", "network", "training")
+    net = network_controls(url, boxes)
+    heading("Charts", "chart_settings")
+    view = chart_controls(url, boxes.get("chart_settings"))
     setup = Setup(runs=tuple(runs), **net) if runs else None
     return setup, errors, view

@@ -114,13 +114,17 @@ def race_figure(
     start: Any = None,
     loss_log: bool = True,
     arrangement: str | None = None,
+    hide: frozenset[str] | set[str] = frozenset(),
 ) -> go.Figure:
     """The animated race (see the module's docstring); ``arrangement``: ``"side"`` or
-    ``"stacked"`` (default: side in classroom mode, else stacked)."""
+    ``"stacked"`` (default: side in classroom mode, else stacked). ``hide``: panels left
+    out (``loss``, ``grad_norm``, ``eff_lr``, ``data``)."""
     series = list(series)
     reps = list(replays) if replays is not None else [None] * len(series)
     arrangement = arrangement or ("side" if classroom else "stacked")
     model = FIT_MODELS.get(str(getattr(surface, "name", ""))) if surface.is_data else None
+    if "data" in hide:
+        model = None
     parts = contour_parts(
         surface,
         series,
@@ -171,8 +175,10 @@ def race_figure(
     panels = _panel_data(series)
     if not loss_log:
         panels[0]["log"] = False
-    n_panels = len(panels) + (1 if model is not None else 0)
-    boxes = _arrange(layout, arrangement, n_panels, f, bool(parts["frame_steps"] is not None))
+    panels = [p for p in panels if p["name"] not in hide]
+    boxes = _arrange(
+        layout, arrangement, len(panels), model is not None, f, parts["frame_steps"] is not None
+    )
     cursor_idx = []
     for j, panel in enumerate(panels):
         ax_n = j + 2
@@ -197,7 +203,7 @@ def race_figure(
         traces.append(_cursor(t_end, lo, hi, xa, ya))
         cursor_idx.append(len(traces) - 1)
         # "step" under the bottom panels only: elsewhere it would meet the next panel's name
-        bottom = j == len(panels) - 1 if arrangement == "side" else j >= 2
+        bottom = j == len(panels) - 1 if arrangement == "side" else j >= len(panels) - 2
         _panel_axes(layout, ax_n, boxes[j], panel, t_end, f, last=bottom)
 
     fit_idx = []
@@ -307,10 +313,10 @@ def _panel_data(series: Sequence[Series]) -> list[dict]:
             out.append((steps1, np.where(np.isfinite(v) & (v > 0), v, np.nan)))
     finite = np.concatenate([v[np.isfinite(v)] for _, v in loss] or [np.zeros(0)])
     panels = [
-        dict(title="loss", data=loss, log=finite.size == 0 or bool(finite.min() > 0)),
-        dict(title="gradient norm ‖g‖", data=norm, log=True),
-        dict(title="effective lr along {}", data=e0, log=True, coord=0),
-        dict(title="effective lr along {}", data=e1, log=True, coord=1),
+        dict(name="loss", title="loss", data=loss, log=finite.size == 0 or bool(finite.min() > 0)),
+        dict(name="grad_norm", title="gradient norm ‖g‖", data=norm, log=True),
+        dict(name="eff_lr", title="effective lr along {}", data=e0, log=True, coord=0),
+        dict(name="eff_lr", title="effective lr along {}", data=e1, log=True, coord=1),
     ]
     for p in panels:
         v = np.concatenate([y[np.isfinite(y)] for _, y in p["data"]] or [np.zeros(0)])
@@ -359,9 +365,13 @@ def _cursor(step: int, lo: float, hi: float, xa: str, ya: str) -> dict:
     )
 
 
-def _arrange(layout: dict, arrangement: str, n_panels: int, f: dict, controls: bool) -> list:
+def _arrange(
+    layout: dict, arrangement: str, n_lines: int, data: bool, f: dict, controls: bool
+) -> list:
     """Set the figure's height and the contour's domain; return each panel's box
-    ``(x0, x1, y0, y1)`` in paper coordinates (the last one is the data view's, if any)."""
+    ``(x0, x1, y0, y1)`` in paper coordinates: ``n_lines`` line panels, then the data
+    view's if ``data``."""
+    n_panels = n_lines + int(data)
     big = f["base"] > 15
     ctrl = (2.6 * f["base"] + 14 + 7.2 * f["base"] + 30) if controls else 3 * f["base"] + 20
     margin = layout["margin"]
@@ -371,10 +381,10 @@ def _arrange(layout: dict, arrangement: str, n_panels: int, f: dict, controls: b
         height = 790 if big else 720
         relayout_header(layout, f["title"], f["base"], height)
         plot_h = height - margin["t"] - margin["b"]
-        layout["xaxis"]["domain"] = [0.0, 0.62]
+        layout["xaxis"]["domain"] = [0.0, 0.62 if n_panels else 0.9]
         layout["yaxis"]["domain"] = [ctrl / plot_h, 1.0]
         gap = 2.4 * f["base"] + 10
-        each = (plot_h - gap * (n_panels - 1)) / n_panels
+        each = (plot_h - gap * (n_panels - 1)) / max(n_panels, 1)
         for i in range(n_panels):
             t = i * (each + gap)
             boxes_px.append((0.74, 1.0, t, t + each))
@@ -384,8 +394,9 @@ def _arrange(layout: dict, arrangement: str, n_panels: int, f: dict, controls: b
         # about the window's own shape on a desktop's ~900 px wide plot, within bounds
         contour_h = float(np.clip(900 * aspect, 380, 620))
         panel_h, gap = (230, 3.2 * f["base"] + 24) if big else (190, 60)
-        rows = 2 + (1 if n_panels > 4 else 0)
-        lines_h = ctrl + 2 * panel_h + gap + (gap + panel_h * 1.3 if n_panels > 4 else 0)
+        line_rows = math.ceil(n_lines / 2)
+        heights = [panel_h] * line_rows + ([panel_h * 1.3] if data else [])
+        lines_h = ctrl + sum(heights) + gap * max(len(heights) - 1, 0)
         relayout_header(layout, f["title"], f["base"], 600)  # the header's own height
         top = margin["t"]
         height = int(math.ceil(top + contour_h + lines_h + margin["b"]))
@@ -394,11 +405,11 @@ def _arrange(layout: dict, arrangement: str, n_panels: int, f: dict, controls: b
         layout["xaxis"]["domain"] = [0.0, 1.0]
         layout["yaxis"]["domain"] = [1 - contour_h / plot_h, 1.0]
         y = contour_h + ctrl
-        for _row in range(2):
-            for c in range(2):
+        for row in range(line_rows):
+            for c in range(min(2, n_lines - 2 * row)):
                 boxes_px.append((0.0 if c == 0 else 0.56, 0.44 if c == 0 else 1.0, y, y + panel_h))
             y += panel_h + gap
-        if rows == 3:
+        if data:
             boxes_px.append((0.0, 1.0, y, y + panel_h * 1.3))
     # the contour's controls sit under its own x axis, wherever that is
     bottom = layout["yaxis"]["domain"][0]
