@@ -9,6 +9,7 @@ import struct
 import threading
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 import optim
@@ -275,3 +276,29 @@ def test_every_exported_picture_states_the_setup_in_its_title():
         assert "Ill-conditioned bowl" in title, (kind, title)
         assert "SGD" in title and "Adam" in title and "lr=0.01" in title, (kind, title)
         assert fig.layout.title.subtitle.text == "30 steps · early stop", kind
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("needs_chromium")
+@pytest.mark.parametrize("lines", [1, 2, 4])
+def test_a_title_of_any_length_starts_at_the_top_uncut(lines):
+    from PIL import Image
+
+    from ui.figures.style import relayout_header
+
+    text = "<br>".join(f"Title line {i + 1} of the setup" for i in range(lines))
+    layout = {
+        "title": {"text": text, "x": 0.0, "font": {"size": 22}},
+        "meta": {"header": {"title": text, "subtitle": "", "legend_items": []}},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+    }
+    relayout_header(layout, 22, 14, 500)
+    fig = go.Figure(layout=layout)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    img = np.asarray(Image.open(io.BytesIO(export.png_bytes(fig, width=800, height=500))))
+    scale = img.shape[0] / 500
+    dark = np.flatnonzero((img[..., :3].min(axis=-1) < 128).any(axis=1)) / scale
+    assert not (dark < 2).any(), "the title is cut at the top"
+    assert 4 <= dark.min() <= 20, dark.min()  # no empty band above it

@@ -114,9 +114,6 @@ def _titled(fig: Any, title: str) -> Any:
         info["title"] = title
         height = int(layout["height"] + max(added, 0) * size * 1.3)
         relayout_header(layout, size, layout["font"]["size"], height)
-        # relayout_header shifts the title down by its extra lines, but plotly.js (as bundled)
-        # grows a top-anchored title downwards from its first line: pin the top instead
-        layout["title"]["y"] = 1 - 14 / height
     return fast_figure(spec["data"], layout, spec.get("frames", []))
 
 

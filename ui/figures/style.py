@@ -94,10 +94,11 @@ def relayout_header(layout: dict, title_size: float, base_size: float, height: i
     top = 14 + title_px + 10
     legend_px = _legend_rows(info["legend_items"], base_size) * (base_size * 1.5 + 5)
     layout["height"] = height
-    # Plotly anchors a multi-line title by its first line: shift it down by the others.
-    layout.setdefault("title", {}).update(
-        yref="container", y=1 - (14 + line_px * (lines - 1)) / height, yanchor="top"
-    )
+    # Plotly draws a title anchored at its top from 0.2 em above the anchor when it has
+    # one line and from 0.7 em above when it has several (measured in Chromium), then
+    # runs down line by line, the subtitle after the last: lift multi-line ones less
+    anchor = 14 + (0.5 * title_size if lines > 1 else 0)
+    layout.setdefault("title", {}).update(yref="container", y=1 - anchor / height, yanchor="top")
     layout["legend"] = dict(
         layout.get("legend") or {},
         orientation="h",
