@@ -2,7 +2,7 @@
 
 ``--class-size`` websocket sessions (the browser's part, ``tests/wsclient.py``; static files
 are HAProxy's business, see ``bench_first_load.py``) connect at once and ask for the page;
-each then moves the Steps slider three times, a few notches from its default (a class
+each then moves the gradient-noise slider three times, a few notches from its default (a class
 following the teacher's "now try fewer steps"), a human pause apart.
 Measured: seconds from connecting to the first page's ``script_finished`` (every student's
 "first page"), seconds per slider move, errors (a traceback on the page, a dropped
@@ -40,6 +40,7 @@ from tests.appserver import serve_app  # noqa: E402
 
 MOVES = 3
 NOTCHES = (-3, -2, -1, 1, 2, 3)  # a slider move: arrow keys or a short drag
+SLIDER = "Gradient noise (std)"  # a slider of the opening page; each move is a new race
 
 
 def rss_mb(pid: int) -> float:
@@ -82,15 +83,18 @@ async def student(url: str, seed: int, timeout: float, t_start: float) -> dict:
                 out["first"] = time.perf_counter() - t_start
                 if wsclient.of_kind(first, "exception"):
                     out["errors"].append("traceback on the first page")
-                steps = _slider(first, "Steps")
+                steps = _slider(first, SLIDER)
                 for _ in range(MOVES):
                     await asyncio.sleep(rng.uniform(0.5, 1.5))  # a student's pause
                     states = WidgetStates()
                     w = states.widgets.add()
                     w.id = steps.id
-                    # a few notches from where it was, as a class does when told to
-                    value = steps.default[0] + rng.choice(NOTCHES) * steps.step
-                    w.double_array_value.data.append(min(max(value, steps.min), steps.max))
+                    # a few notches from where it was, as a class does when told to; a
+                    # select slider's value travels as its option's label, as a browser sends it
+                    notch = int(steps.default[0]) + rng.choice(NOTCHES)
+                    w.string_array_value.data.append(
+                        steps.options[min(max(notch, 0), len(steps.options) - 1)]
+                    )
                     t0 = time.perf_counter()
                     replies = await asyncio.wait_for(wsclient.rerun(ws, widgets=states), timeout)
                     out["moves"].append(time.perf_counter() - t0)

@@ -222,39 +222,22 @@ def torch_himmelblau(torch, p):
 
 # -- 3. the page --------------------------------------------------------------------------------
 def page_reruns(reruns: int) -> tuple[float, float]:
-    from bench_app import EMPTY, _rerun, _session  # noqa: PLC0415 (a sibling script)
+    from bench_app import EMPTY  # noqa: PLC0415 (a sibling script)
 
+    from tests import wsclient
     from tests.appserver import serve_app
 
     async def median_rerun(url: str, page: str, query: str) -> float:
-        async with _session(url) as ws:
+        async with wsclient.session(url) as ws:
             cached: set[str] = set()
-            await _rerun_page(ws, query, cached, page)
+            await wsclient.rerun(ws, query, cached=cached, page=page)
             times = []
             for _ in range(reruns):
                 await asyncio.sleep(0.2)
-                times.append(await _rerun_page(ws, query, cached, page))
+                t0 = time.perf_counter()
+                await wsclient.rerun(ws, query, cached=cached, page=page)
+                times.append(time.perf_counter() - t0)
         return statistics.median(times)
-
-    async def _rerun_page(ws, query, cached, page):
-        if not page:
-            return (await _rerun(ws, query, cached))[0]
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        msg = BackMsg()
-        msg.rerun_script.query_string = query
-        msg.rerun_script.page_name = page
-        msg.rerun_script.cached_message_hashes.extend(sorted(cached))
-        t0 = time.perf_counter()
-        await ws.send(msg.SerializeToString())
-        while True:
-            reply = ForwardMsg()
-            reply.ParseFromString(await ws.recv())
-            if reply.metadata.cacheable and reply.hash:
-                cached.add(reply.hash)
-            if reply.WhichOneof("type") == "script_finished":
-                return time.perf_counter() - t0
 
     import tempfile
 
