@@ -119,7 +119,8 @@ def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
     """Compile ``lambdify_source`` output after checking it is nothing but arithmetic.
 
     Allowed: one function of ``args``, assignments to plain names, a return of a value or a
-    list, numbers, + - * / ** and unary minus, and calls of ``numpy.<name>`` or ``abs``.
+    list, numbers, + - * / ** and unary minus, and calls of ``abs`` or of the NumPy functions
+    the printer writes for the parser's functions and their derivatives (``_NUMPY_NAMES``).
     Anything else (an import, an attribute other than numpy's, a subscript, a keyword)
     raises ``ValueError``: the source came from another process, so it is checked, not trusted.
     """
@@ -141,7 +142,7 @@ def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
         )
         if isinstance(node, ast.Attribute):
             ok = isinstance(node.value, ast.Name) and node.value.id == "numpy"
-            ok = ok and not node.attr.startswith("_")
+            ok = ok and node.attr in _NUMPY_NAMES
         if isinstance(node, ast.Call):
             ok = not node.keywords and (
                 isinstance(node.func, ast.Attribute)
@@ -157,6 +158,13 @@ def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
 
 
 _SOURCE_GLOBALS = frozenset({"numpy", "abs"})
+# what lambdify prints for the parser's functions (optim.expression.FUNCTIONS), their
+# derivatives and Hessians, and the printer's own powers; nothing that reads or writes
+_NUMPY_NAMES = frozenset(
+    {"sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh"}
+    | {"arcsinh", "arccosh", "arctanh", "exp", "log", "sqrt", "power", "square"}
+    | {"sign", "absolute", "pi", "e"}
+)
 _SOURCE_NODES = (
     ast.Assign,
     ast.Return,
