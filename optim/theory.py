@@ -100,7 +100,7 @@ class QuadraticTheory:
     # -- heavy ball ------------------------------------------------------------------------
     def heavy_ball_edge(self, momentum: Any) -> Any:
         """The largest stable learning rate at momentum ``β``: ``(2 + 2β)/λ_max``."""
-        return (2.0 + 2.0 * np.asarray(momentum, np.float64)) / self.lam_max
+        return self.sgd_edge(momentum)
 
     def sgd_edge(self, momentum: Any = 0.0, dampening: Any = 0.0, weight_decay: Any = 0.0) -> Any:
         """The largest stable learning rate of torch's SGD (no Nesterov) on this quadratic.

@@ -317,13 +317,7 @@ def theory_of(setup: Setup) -> tuple[QuadraticTheory, float] | None:
 def heavy_ball(choice: Choice) -> bool:
     """Torch's SGD with dampening 0, no Nesterov, no weight decay: the theory's heavy ball."""
     h = dict(choice.hyper)
-    return (
-        choice.name in ("sgd", "momentum")
-        and not h.get("nesterov")
-        and h.get("dampening") == 0
-        and h.get("weight_decay") == 0
-        and not h.get("maximize")
-    )
+    return plain_sgd(choice) and h.get("dampening") == 0 and h.get("weight_decay") == 0
 
 
 # torch's SGD on a quadratic: the stability edge over any of these second axes
