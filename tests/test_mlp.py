@@ -270,3 +270,9 @@ def test_loss_every_epoch_still_stops_a_run_that_blows_up():
     assert np.abs(free.params[:33]).max() < level
     caught = optim.run(net, sgd, start, 64, batch_size=32, seed=1, loss_every=32, bound=level)
     assert list(caught.status) == ["max_steps", "diverged"] and caught.stop_step[1] == 32
+    # and at the last step, evaluated whether or not it ends an epoch
+    free = optim.run(net, sgd, start, 40, batch_size=32, seed=1, loss_every=32)
+    level = float(free.loss[32, 1] + free.loss[40, 1]) / 2
+    assert free.loss[32, 1] < level < free.loss[40, 1] and np.abs(free.params).max() < level
+    caught = optim.run(net, sgd, start, 40, batch_size=32, seed=1, loss_every=32, bound=level)
+    assert list(caught.status) == ["max_steps", "diverged"] and caught.stop_step[1] == 40
