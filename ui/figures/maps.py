@@ -199,18 +199,7 @@ def map_figure(
             anchor=xa,
             showgrid=False,
         )
-        layout["annotations"].append(
-            dict(
-                text=f"<b>{p.title}</b>",
-                x=(dom[0] + dom[1]) / 2,
-                xref="paper",
-                y=1.0,
-                yref="paper",
-                yanchor="bottom",
-                showarrow=False,
-                font=dict(size=f["base"] + 1),
-            )
-        )
+        layout["annotations"].append(_panel_title(f"<b>{p.title}</b>", dom, f["base"] + 1))
     if any(np.any(p.diverged) for p in panels):
         data.append(_swatch("diverged", DIVERGED))
     style_axes(layout, f)
@@ -385,18 +374,8 @@ def basins_figure(
                     )
                 )
         share = float(np.isin(p.labels, np.flatnonzero(p.is_global)).mean())
-        layout["annotations"].append(
-            dict(
-                text=f"<b>{p.title}</b>: {share:.0%} reach a global minimum",
-                x=(dom[0] + dom[1]) / 2,
-                xref="paper",
-                y=1.0,
-                yref="paper",
-                yanchor="bottom",
-                showarrow=False,
-                font=dict(size=f["base"]),
-            )
-        )
+        text = f"<b>{p.title}</b>: {share:.0%} reach a global minimum"
+        layout["annotations"].append(_panel_title(text, dom, f["base"]))
         (x0, x1), (y0, y1) = (p.xs.min(), p.xs.max()), (p.ys.min(), p.ys.max())
         layout[_axis(i, "x")] = dict(
             domain=list(dom), range=[x0, x1], title=dict(text=variables[0]), anchor=ya
@@ -452,3 +431,17 @@ def race_figure(
     )
     style_axes(layout, f)
     return fast_figure(data, layout)
+
+
+def _panel_title(text: str, dom: tuple[float, float], size: float) -> dict:
+    """A panel's name, centred over its x domain, just above the plot."""
+    return dict(
+        text=text,
+        x=(dom[0] + dom[1]) / 2,
+        xref="paper",
+        y=1.0,
+        yref="paper",
+        yanchor="bottom",
+        showarrow=False,
+        font=dict(size=size),
+    )
