@@ -28,22 +28,7 @@ st.header(lab.title)
 st.caption(f"Source: {lab.source}")
 knobs = labs.show_lab(lab, url, classroom)
 
-setup = lab.setup_link(**dict(knobs))
-if setup is not None:
-    st.link_button(
-        "Open this setup on the Playground",
-        labs.playground_link(setup),
-        icon=":material/open_in_new:",
-        help="The same surface, start, optimizers and hyperparameters, run on the Playground.",
-    )
-maps_setup = lab.maps_link(**dict(knobs))
-if maps_setup is not None:
-    st.link_button(
-        "Open the basins of attraction on the Maps page",
-        labs.maps_link(maps_setup),
-        icon=":material/open_in_new:",
-        help="Which minimum each start reaches, for the same optimizer and settings.",
-    )
+labs.setup_links(lab, knobs)
 related = labs.page_address(lab.related_page) if lab.related_page else None
 if related:
     st.markdown(

@@ -117,6 +117,27 @@ def maps_link(setup: dict) -> str:
     return f"{page_address('Maps') or '/Maps'}?{urlencode(maps_query(setup), doseq=True)}"
 
 
+def setup_links(lab: Lab, knobs: tuple[tuple[str, Any], ...]) -> None:
+    """The buttons that open this lab's setup on the Playground and the Maps page."""
+    buttons = (
+        (
+            lab.setup_link(**dict(knobs)),
+            playground_link,
+            "Open this setup on the Playground",
+            "The same surface, start, optimizers and hyperparameters, run on the Playground.",
+        ),
+        (
+            lab.maps_link(**dict(knobs)),
+            maps_link,
+            "Open the basins of attraction on the Maps page",
+            "Which minimum each start reaches, for the same optimizer and settings.",
+        ),
+    )
+    for setup, address, label, help_text in buttons:
+        if setup is not None:
+            st.link_button(label, address(setup), icon=":material/open_in_new:", help=help_text)
+
+
 def page_address(title: str) -> str | None:
     """The address of the app's page with this title, ``None`` when there is none."""
     for spec in nav.PAGES:
