@@ -324,7 +324,7 @@ FORMULAS = st.tuples(TREES, TAILS).map("".join).filter(lambda t: len(t) <= MAX_L
 
 
 def _examples(test):
-    for text in HOSTILE:
+    for text in (*HOSTILE, "-sin(x+1e12)"):
         test = example(text)(test)
     return test
 
@@ -353,16 +353,17 @@ def test_generated_formulas_give_a_right_surface_or_a_value_error_quickly(worker
         h = 1e-6
         with np.errstate(all="ignore"):
             f, g = s.loss(POINTS), s.grad(POINTS)
-            fd = np.stack(
-                [(s.loss(POINTS + d) - s.loss(POINTS - d)) / (2 * h) for d in np.eye(2) * h],
-                axis=-1,
-            )
+            ends = [(s.loss(POINTS + d), s.loss(POINTS - d)) for d in np.eye(2) * h]
+            fd = np.stack([(up - down) / (2 * h) for up, down in ends], axis=-1)
+            # both ends bit for bit equal: the step was lost in rounding (sin(x + 1e12)
+            # cannot tell x from x + 2e-6), so the difference says nothing about the slope
+            lost = np.stack([up == down for up, down in ends], axis=-1)
             tol = (
                 1e-4 * (np.abs(g) + np.abs(fd))
                 + 1e-9
                 + 1e3 * 2.2e-16 * (1 + np.abs(f))[:, None] / h
             )
-        ok = np.isfinite(fd) & np.isfinite(f)[:, None]
+        ok = np.isfinite(fd) & np.isfinite(f)[:, None] & ~lost
         np.testing.assert_array_less(np.abs(g - fd)[ok], tol[ok] + 1e-300)
     assert time.perf_counter() - t0 < 3.0  # the production limit is 1 s; CI machines are loaded
 
