@@ -275,3 +275,31 @@ def test_phone_layout_at_390_px(page: Page, app_url, artifacts):
     assert table["x"] >= 0 and table["x"] + table["width"] <= 390
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(artifacts / "phone-390.png"), full_page=True)
+
+
+MARGINS = """() => {
+  const gd = document.querySelector('.st-key-contour .js-plotly-plot');
+  const s = gd._fullLayout._size, m = gd._fullLayout.margin;
+  const legend = gd.querySelector('.legend').getBoundingClientRect();
+  const plot = gd.querySelector('.xy .nsewdrag').getBoundingClientRect();
+  return {drawn: [s.l, s.r, s.t, s.b], asked: [m.l, m.r, m.t, m.b],
+          legendBottom: legend.bottom, plotTop: plot.top};
+}"""
+
+
+@pytest.mark.parametrize(
+    "width,height,query",
+    [(1280, 800, ""), (1400, 1000, ""), (1366, 768, "?classroom=1"), (1920, 1080, "?classroom=1")],
+)
+def test_the_race_is_drawn_with_the_margins_it_asks_for(page: Page, app_url, width, height, query):
+    """Every element fits the margins the figure sets, so Plotly never widens one and
+    draws the whole figure a second time (on every slider move), and the legend stays
+    above the map."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(app_url + "/" + query)
+    expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
+    page.wait_for_function(f"({PLOT_DATA_LEN})() > 0", timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    got = page.evaluate(MARGINS)
+    assert got["drawn"] == pytest.approx(got["asked"], abs=0.5)
+    assert got["legendBottom"] <= got["plotTop"]

@@ -65,3 +65,35 @@ def test_prepared_frames_skip_validation_and_so_are_fast():
     go.Figure(dict(data=data, frames=frames))
     checked = time.perf_counter() - t0
     assert fast < checked / 3, (fast, checked)
+
+
+def test_plotly_dict_is_to_dict_without_its_cost():
+    import numpy as np
+
+    from ui.figures.plotly_fast import plotly_dict
+
+    data = [
+        dict(
+            type="scatter",
+            x=np.linspace(0, 1, 5, dtype=np.float32),
+            y=np.arange(5, dtype=np.float64) ** 2,
+            customdata=np.arange(10).reshape(5, 2),  # int64, fits int8: narrowed
+            ids=np.array([2**40, 1]),  # int64 beyond int32: left as it is
+            text=("a", "b"),
+            marker=dict(size=np.array([], dtype=np.float64), color=np.array([1, 2], np.uint64)),
+        ),
+        dict(type="heatmap", z=np.eye(3)),
+    ]
+    layout = dict(xaxis=dict(range=np.array([0.0, 1.0])), title=dict(text="t"))
+    frames = [dict(name="0", data=[dict(x=np.array([0.5]), y=np.array([1.5]))], traces=[0])]
+    fig = fast_figure(data, layout, frames)
+    # the same JSON, typed arrays and all (arrays left as arrays compare by their text)
+    same = pio.to_json(plotly_dict(fig), validate=False)
+    assert same == pio.to_json(fig.to_dict(), validate=False)
+    assert plotly_dict(fig)["frames"][0]["data"][0]["x"]["dtype"] == "f8"
+    # a copy: changing it leaves the figure as built
+    out = plotly_dict(fig)
+    out["layout"]["title"]["text"] = "changed"
+    out["data"][0]["text"].append("c")
+    assert fig.to_dict()["layout"]["title"]["text"] == "t"
+    assert list(fig.to_dict()["data"][0]["text"]) == ["a", "b"]

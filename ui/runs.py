@@ -26,6 +26,7 @@ from . import figures, stepview
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
 from .custom import window_of
 from .figures import Series, surface_grid
+from .figures.plotly_fast import plotly_dict
 from .figures.series import DASHES, optimizer_color, status_words
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
@@ -249,7 +250,7 @@ class ReadyFigure(go.Figure):
     def __init__(self, source: go.Figure, ready: dict | None = None) -> None:
         super().__init__()
         self._source = source  # plotly figures only take underscored attributes
-        self._ready = source.to_dict() if ready is None else ready
+        self._ready = plotly_dict(source) if ready is None else ready
 
     @property
     def source(self) -> go.Figure:

@@ -479,7 +479,9 @@ def _contour_layout(
             font=dict(size=f["base"]),
         ),
         hovermode="closest",
-        margin=dict(l=60, r=30, t=80, b=60),
+        # r: room for the colorbar's labels down to a ~750 px wide chart, so that Plotly
+        # never has to widen the margin and draw the whole figure a second time
+        margin=dict(l=75 if f["base"] > 15 else 60, r=45, t=80, b=60),
         plot_bgcolor="white",
         uirevision="contour",
     )

@@ -170,6 +170,9 @@ def race_figure(
             )
         )
         arrow_idx.append(len(traces) - 1)
+    if series:  # the arrows' legend entries join the header's count of legend rows
+        head = layout["meta"]["header"]
+        head["legend_items"] = [*head["legend_items"], *(label for _, label, _ in ARROWS)]
 
     # -- line panels: (axis number, y title, values per series, x per series)
     panels = _panel_data(series)
@@ -375,7 +378,7 @@ def _arrange(
     big = f["base"] > 15
     ctrl = (2.6 * f["base"] + 14 + 7.2 * f["base"] + 30) if controls else 3 * f["base"] + 20
     margin = layout["margin"]
-    margin["b"] = 50
+    margin["b"] = 58 if big else 50  # the step axis' labels and title
     boxes_px: list[tuple[float, float, float, float]] = []  # x0, x1 (fraction), top, bottom px
     if arrangement == "side":
         height = 790 if big else 720

@@ -53,18 +53,39 @@ def title_layout(text: str, subtitle: str, size: int) -> dict:
     return t
 
 
-_ASSUMED_WIDTH = 760  # px, a wide Streamlit column: only used to guess legend rows
+# The chart width the header is laid out for when the figure does not know its own: a
+# 1280 px laptop with the sidebar open (820 px), or a 1366 px projector in classroom
+# mode. Wider screens show the legend in fewer rows than counted (a little more room
+# under it); narrower ones (phones) need more rows, and Plotly then widens the top
+# margin itself, at the price of drawing the whole figure twice.
+_SCREEN_WIDTH = 820
+_CLASSROOM_WIDTH = 1200
 
 
-def _legend_rows(items: list[str], size: int) -> int:
-    """How many rows a horizontal legend of ``items`` needs at the assumed width."""
-    rows, used = 1, 0.0
-    for text in items:
-        w = 46 + 0.56 * size * len(text)
-        if used and used + w > _ASSUMED_WIDTH:
-            rows, used = rows + 1, 0.0
-        used += w
-    return rows
+def _legend_item_px(text: str, size: float) -> float:
+    """A legend entry's width: the 40 px symbol, then the text (~0.5 em a character)."""
+    return 44 + 0.5 * size * len(text)
+
+
+def _legend_rows(items: Sequence[str], size: float, width: float) -> int:
+    """How many rows Plotly's horizontal legend of ``items`` takes at ``width`` px.
+
+    The entries stay in one row while they fit; otherwise Plotly lays them out in
+    columns as wide as the widest entry.
+    """
+    if not items:
+        return 0
+    widths = [_legend_item_px(t, size) for t in items]
+    if sum(widths) <= width:
+        return 1
+    columns = max(1, int(width // max(widths)))
+    return math.ceil(len(items) / columns)
+
+
+def legend_px(rows: int, size: float) -> float:
+    """The height Plotly gives a horizontal legend of ``rows`` rows (measured in Chromium:
+    30, 50 and 70 px for one to three rows at 13 px; 37 and 90 px for one and three at 18)."""
+    return 10 + rows * (1.3 * size + 3) if rows else 0.0
 
 
 def header(
@@ -83,8 +104,16 @@ def header(
     relayout_header(layout, f["title"], f["base"], height)
 
 
-def relayout_header(layout: dict, title_size: float, base_size: float, height: int) -> None:
-    """(Re)place title and legend for a figure ``height`` px tall with the given fonts."""
+def relayout_header(
+    layout: dict, title_size: float, base_size: float, height: int, width: int | None = None
+) -> None:
+    """(Re)place title and legend for a figure ``height`` px tall (and ``width`` px wide,
+    if known) with the given fonts.
+
+    The top margin is made as tall as Plotly would make it: the header, the legend, and
+    the room the top axis label needs above the plot. A margin Plotly has to widen costs
+    a second drawing of the whole figure, on every update.
+    """
     info = (layout.get("meta") or {}).get("header")
     if not info:
         return
@@ -92,7 +121,13 @@ def relayout_header(layout: dict, title_size: float, base_size: float, height: i
     line_px = title_size * 1.3
     title_px = line_px * lines + (base_size * 1.5 if info["subtitle"] else 0)
     top = 14 + title_px + 10
-    legend_px = _legend_rows(info["legend_items"], base_size) * (base_size * 1.5 + 5)
+    if width is None:
+        width = _CLASSROOM_WIDTH if base_size > 15 else _SCREEN_WIDTH
+    margin = layout.setdefault("margin", {})
+    room = width - margin.get("l", 80) - margin.get("r", 80)
+    rows = _legend_rows(info["legend_items"], base_size, room)
+    # what Plotly adds above the plot for its top tick label, beyond the legend
+    overhang = 14 + 0.5 * (base_size - 1)
     layout["height"] = height
     # Plotly draws a title anchored at its top from 0.2 em above the anchor when it has
     # one line and from 0.7 em above when it has several (measured in Chromium), then
@@ -102,13 +137,16 @@ def relayout_header(layout: dict, title_size: float, base_size: float, height: i
     layout["legend"] = dict(
         layout.get("legend") or {},
         orientation="h",
+        # one flat run of entries, as _legend_rows counts them ("grouped", Plotly's
+        # default once traces have groups, stacks a group's entries in a column)
+        traceorder="normal",
         x=0.0,
         xanchor="left",
         yref="container",
         y=1 - top / height,
         yanchor="top",
     )
-    layout.setdefault("margin", {})["t"] = int(top + legend_px + 8)
+    margin["t"] = int(math.ceil(top + legend_px(rows, base_size) + overhang))
 
 
 def style_axes(layout: dict, f: dict) -> None:
