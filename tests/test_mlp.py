@@ -146,12 +146,15 @@ def test_an_ensemble_member_with_a_batch_of_settings_and_a_schedule():
     )
     np.testing.assert_array_equal(race.hyper["lr"], [0.01, 0.1, 1e-3])
     starts = net.init([0, 1, 2])
-    traj = optim.run(net, race, starts, 40, batch_size=32, schedule="step")
-    np.testing.assert_allclose(traj.lr[0], [0.01, 0.1, 1e-3])
+    halve = optim.make_schedule("step", step_size=10)  # lr halved every 10 steps
+    traj = optim.run(net, race, starts, 40, batch_size=32, schedule=halve)
+    np.testing.assert_allclose(traj.lr[[0, 39]], [[0.01, 0.1, 1e-3], [0.00125, 0.0125, 1.25e-4]])
     alone = optim.run(
-        net, optim.make_optimizer("sgd", lr=0.1), starts[1], 40, batch_size=32, schedule="step"
+        net, optim.make_optimizer("sgd", lr=0.1), starts[1], 40, batch_size=32, schedule=halve
     )
     np.testing.assert_array_equal(traj.params[:, 1], alone.params)
+    # the scheduled lr, member by member, in the recorded effective lr too
+    np.testing.assert_array_equal(traj.effective_lr[:, 1], alone.effective_lr)
     with pytest.raises(ValueError, match="do not broadcast"):
         optim.run(net, race, starts[:2], 5)
     with pytest.raises(ValueError, match="drives 3 rows"):
