@@ -107,6 +107,13 @@ class MLP:
             self.layer_slices.append(slice(lo, at))
             self._fan_in.append(fan_in)
         self.dim = at
+        # per Linear layer, what a pass reads: (fan_out, fan_in, weight, bias, both), the
+        # last a slice of the weight and the bias after it
+        self._plan = [
+            (w[1][0], w[1][1], w[2], b[2], slice(w[2].start, b[2].stop))
+            for w, b in zip(self.layers[0::2], self.layers[1::2], strict=True)
+        ]
+        self._relu = activation == "relu"
         self.start = self.init(seed)
         self.minima = None
 
@@ -137,7 +144,8 @@ class MLP:
         return out
 
     def _forward(self, p: np.ndarray, x1: np.ndarray) -> list[np.ndarray]:
-        """Every layer's input, then the output, for ``K`` networks ``p`` ``(K, d)``.
+        """Every layer's input, then the output ``(K, 1, m)``, for ``K`` networks ``p``
+        ``(K, d)``.
 
         Feature-major: an activation is ``(K, width, m)``, samples along the last axis.
         ``x1`` ``(2, m)`` is the data with a row of ones under it, shared by every network;
@@ -145,38 +153,33 @@ class MLP:
         then form one matrix, read straight from ``p`` (the first layer's ``(width, 1)``
         weight and its bias are ``(2, width)`` there, the last layer's ``(1, width)``
         weight and its bias one row), and a layer is one product instead of a product
-        and a sum. Few NumPy calls: a race of four small networks is bound by their count.
+        and a sum. A race of four small networks is bound by the count of Python and
+        NumPy calls, not by arithmetic: hence the few calls, and no call that can be
+        spared (the layout is prepared once in ``_plan``).
         """
         k, m = len(p), x1.shape[1]
-        last = len(self.widths) - 2
-        hs = [x1]
-        for i in range(last + 1):
-            (_, (fan_out, fan_in), w_at), (_, _, b_at) = self.layers[2 * i], self.layers[2 * i + 1]
-            h = hs[-1]
-            if i == last and i > 0:
-                # [weight | bias] (K, 1, in + 1) times the activation with its row of ones
-                hs.append(np.matmul(p[:, None, w_at.start : b_at.stop], h))
-                break
+        hs, h = [x1], x1
+        for i, (fan_out, fan_in, w_at, b_at, both) in enumerate(self._plan[:-1]):
             # the activation this layer makes; the last layer's input gets its row of ones
-            if i == last - 1:
+            if i == len(self._plan) - 2:
                 buf = np.empty((k, fan_out + 1, m))
                 buf[:, fan_out] = 1.0
                 z = buf[:, :fan_out]
             else:
                 buf = z = np.empty((k, fan_out, m))
-            if i == 0:
-                # weight then bias, each (out,): a (2, out) matrix, transposed
-                w1 = p[:, w_at.start : b_at.stop].reshape(k, 2, fan_out).transpose(0, 2, 1)
-                np.matmul(w1, x1, out=z)
+            if i == 0:  # weight then bias, each (out,): a (2, out) matrix, transposed
+                np.matmul(p[:, both].reshape(k, 2, fan_out).transpose(0, 2, 1), x1, out=z)
             else:
                 np.matmul(p[:, w_at].reshape(k, fan_out, fan_in), h, out=z)
                 z += p[:, b_at, None]
-            if i < last:
-                if self.activation == "relu":
-                    np.maximum(z, 0.0, out=z)
-                else:
-                    np.tanh(z, out=z)
+            if self._relu:
+                np.maximum(z, 0.0, out=z)
+            else:
+                np.tanh(z, out=z)
             hs.append(buf)
+            h = buf
+        # the output: [weight | bias] (K, 1, in + 1) times the input with its row of ones
+        hs.append(np.matmul(p[:, None, self._plan[-1][4]], h))
         return hs
 
     def _loss_and_grad(self, p: Any, x1: np.ndarray, y: np.ndarray, grad: bool = True):
@@ -189,24 +192,22 @@ class MLP:
         flat = p.reshape(-1, self.dim)
         k, m = len(flat), len(y)
         hs = self._forward(flat, x1)
-        r = hs[-1][:, 0] - y  # (K, m) residuals
-        loss = np.einsum("km,km->k", r, r) / m
+        r = hs[-1][:, 0]  # (K, m) residuals, in place of the output
+        r -= y
+        loss = np.vecdot(r, r)
+        loss /= m
         if not grad:
             return loss.reshape(lead), None
         # backpropagation, last layer first: dz is d loss / d (the layer's pre-activation),
-        # (K, out, m); each weight gradient is written straight into its place in g
-        g = np.empty_like(flat)
-        dz = (r * (2.0 / m))[:, None]
-        last = len(self.widths) - 2
-        for i in range(last, -1, -1):
-            (_, (fan_out, fan_in), w_at), (_, _, b_at) = self.layers[2 * i], self.layers[2 * i + 1]
+        # (K, out, m); each layer's weight and bias gradients written straight into g
+        g = np.empty((k, self.dim))
+        r *= 2.0 / m
+        dz = r[:, None]
+        for i in range(len(self._plan) - 1, 0, -1):
+            fan_out, fan_in, w_at, b_at, both = self._plan[i]
             h = hs[i]
-            if i == 0:  # [weight; bias] (K, 2, out) = x1 (2, m) · dz^T (K, m, out)
-                both = g[:, w_at.start : b_at.stop].reshape(k, 2, fan_out)
-                np.matmul(h, dz.transpose(0, 2, 1), out=both)
-                break
-            if i == last:  # [weight | bias] (K, 1, in + 1) = dz (K, 1, m) · [h; 1]^T
-                np.matmul(dz, h.transpose(0, 2, 1), out=g[:, None, w_at.start : b_at.stop])
+            if i == len(self._plan) - 1:  # [weight | bias] (K, 1, in + 1) = dz · [h; 1]^T
+                np.matmul(dz, h.transpose(0, 2, 1), out=g[:, None, both])
                 # d loss / d h: a layer of one output has a product of one term, dz * w
                 # (the same doubles as the product, a third of the time)
                 dh = flat[:, w_at, None] * dz
@@ -217,11 +218,14 @@ class MLP:
                 np.sum(dz, axis=2, out=g[:, b_at])
                 dh = np.matmul(w.transpose(0, 2, 1), dz)
             # through the activation
-            if self.activation == "relu":
+            if self._relu:
                 dh *= h > 0.0  # slope 0 at exactly 0, as torch's threshold_backward
             else:
                 dh *= 1.0 - h * h
             dz = dh
+        # the first layer: [weight; bias] (K, 2, out) = x1 (2, m) · dz^T (K, m, out)
+        fan_out, both = self._plan[0][0], self._plan[0][4]
+        np.matmul(x1, dz.transpose(0, 2, 1), out=g[:, both].reshape(k, 2, fan_out))
         return loss.reshape(lead), g.reshape(p.shape)
 
     def value_and_grad(self, p: np.ndarray) -> tuple[Any, np.ndarray]:

@@ -54,9 +54,16 @@ def test_init_follows_torch_linear_law_from_a_seed():
         assert abs(values.std() - bound / np.sqrt(3)) < 0.08 * bound, name
 
 
-@pytest.mark.parametrize("key", list(NETS))
+# beyond the golden nets: no hidden layer (the output layer is the first), three hidden
+SHAPES = {
+    "linear": optim.make_problem("mlp", widths=(1, 1)),
+    "three": optim.make_problem("mlp", widths=(1, 4, 3, 2, 1), dataset="abs", seed=1),
+}
+
+
+@pytest.mark.parametrize("key", list(NETS) + list(SHAPES))
 def test_backprop_matches_finite_differences(key):
-    net = NETS[key]
+    net = NETS.get(key) or SHAPES[key]
     rng = np.random.default_rng(0)
     p = net.init([1, 2]) + 0.05 * rng.normal(size=(2, net.dim))
     f, g = net.value_and_grad(p)
