@@ -321,7 +321,12 @@ def run(
     two = dim == 2
 
     with np.errstate(all="ignore"):
-        f, g = online(p, 1) if online is not None else value_and_grad(p)
+        if full_loss is not None and online is None:
+            # every step's gradient comes from its minibatch: the start's full gradient,
+            # a whole backward pass over the data, would never be read
+            f, g = full_loss(p), None
+        else:
+            f, g = online(p, 1) if online is not None else value_and_grad(p)
         f0 = np.array(f, dtype=np.float64)
         if keep:
             hist_p[0] = p

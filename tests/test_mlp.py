@@ -141,6 +141,7 @@ def test_the_post_race_in_one_pass_equals_four_separate_runs():
         np.testing.assert_array_equal(traj.params[:, i], alone.params)
         np.testing.assert_array_equal(traj.effective_lr[:, i], alone.effective_lr)
     # the recorded loss is the full training loss at each step's weights
+    np.testing.assert_array_equal(traj.loss[0], net.loss(np.stack([net.start] * 4)))
     np.testing.assert_allclose(traj.loss[-1], net.loss(traj.final_params), rtol=1e-14)
     assert np.all(traj.loss[-1] < traj.loss[0])
 
