@@ -188,8 +188,7 @@ class MLP:
         p = np.asarray(p, dtype=np.float64)
         if p.ndim == 0 or p.shape[-1] != self.dim:
             raise ValueError(f"points must have shape (..., {self.dim}), got {p.shape}")
-        lead = p.shape[:-1]
-        flat = p.reshape(-1, self.dim)
+        flat = p if p.ndim == 2 else p.reshape(-1, self.dim)
         k, m = len(flat), len(y)
         hs = self._forward(flat, x1)
         r = hs[-1][:, 0]  # (K, m) residuals, in place of the output
@@ -197,7 +196,7 @@ class MLP:
         loss = np.vecdot(r, r)
         loss /= m
         if not grad:
-            return loss.reshape(lead), None
+            return loss.reshape(p.shape[:-1]), None
         # backpropagation, last layer first: dz is d loss / d (the layer's pre-activation),
         # (K, out, m); each layer's weight and bias gradients written straight into g
         g = np.empty((k, self.dim))
@@ -226,7 +225,9 @@ class MLP:
         # the first layer: [weight; bias] (K, 2, out) = x1 (2, m) · dz^T (K, m, out)
         fan_out, both = self._plan[0][0], self._plan[0][4]
         np.matmul(x1, dz.transpose(0, 2, 1), out=g[:, both].reshape(k, 2, fan_out))
-        return loss.reshape(lead), g.reshape(p.shape)
+        if p.ndim == 2:
+            return loss, g
+        return loss.reshape(p.shape[:-1]), g.reshape(p.shape)
 
     def value_and_grad(self, p: np.ndarray) -> tuple[Any, np.ndarray]:
         """The training loss (all ``n`` points) and its gradient."""
