@@ -38,6 +38,12 @@ class Ensemble:
         if len(self.sizes) != len(self.members) or min(self.sizes) < 1:
             raise ValueError(f"sizes {self.sizes} do not fit {len(self.members)} optimizers")
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).tolist()
+        # each member's rows, as slices made once: a step of a small race is bound by the
+        # count of Python and NumPy calls, not by arithmetic
+        self._slices = [
+            slice(a, b) for a, b in zip(self.offsets[:-1], self.offsets[1:], strict=True)
+        ]
+        self._lr_into = [getattr(m, "effective_lr_into", None) for m in self.members]
         lrs = [
             np.broadcast_to(np.asarray(m.hyper.get("lr", np.nan), np.float64), (n,))
             for m, n in zip(self.members, self.sizes, strict=True)
@@ -76,10 +82,15 @@ class Ensemble:
         self, params: np.ndarray, grad: np.ndarray, state: tuple, out: np.ndarray, lr=None
     ):
         """:meth:`step` written into ``out``: each member steps its own rows in place."""
-        return tuple(
-            m.step_into(
-                params[a:b], grad[a:b], s, out[a:b], lr=None if lr is None else self._lr(lr, a, b)
+        if lr is None:
+            return tuple(
+                [
+                    m.step_into(params[r], grad[r], s, out[r])
+                    for m, r, s in zip(self.members, self._slices, state, strict=True)
+                ]
             )
+        return tuple(
+            m.step_into(params[a:b], grad[a:b], s, out[a:b], lr=self._lr(lr, a, b))
             for (m, a, b), s in zip(self._rows(), state, strict=True)
         )
 
@@ -90,6 +101,16 @@ class Ensemble:
                 for (m, a, b), s in zip(self._rows(), state, strict=True)
             ]
         )
+
+    def effective_lr_into(self, state: tuple, out: np.ndarray, lr: Any = None) -> None:
+        """:meth:`effective_lr` written into ``out`` (shaped like the parameters), each
+        member's rows in place: by its own ``effective_lr_into`` when it has one."""
+        for m, into, r, s in zip(self.members, self._lr_into, self._slices, state, strict=True):
+            member_lr = None if lr is None else self._lr(lr, r.start, r.stop)
+            if into is not None:
+                into(s, out[r], lr=member_lr)
+            else:
+                np.copyto(out[r], m.effective_lr(s, lr=member_lr))
 
     def __repr__(self) -> str:
         return f"Ensemble({self.members!r}, sizes={self.sizes})"

@@ -85,8 +85,10 @@ class MLP:
         self.y = target(self.x) + self.noise * rng.standard_normal(self.x.shape)
         self.x_val = np.sort(rng.uniform(-1.0, 1.0, (int(n_val), 1)), axis=0)
         self.y_val = target(self.x_val) + self.noise * rng.standard_normal(self.x_val.shape)
-        self._x1 = np.hstack([self.x, np.ones_like(self.x)])  # x with a column of ones
-        for a in (self.x, self.y, self.x_val, self.y_val, self._x1):
+        # each sample a column: x, 1 (the bias's input), y. A minibatch is one take of columns
+        self._train = np.vstack([self.x.T, np.ones((1, int(n))), self.y.T])
+        self._val = np.vstack([self.x_val.T, np.ones((1, int(n_val))), self.y_val.T])
+        for a in (self.x, self.y, self.x_val, self.y_val, self._train, self._val):
             a.flags.writeable = False
         self.n_samples = int(n)
 
@@ -105,6 +107,13 @@ class MLP:
             self.layer_slices.append(slice(lo, at))
             self._fan_in.append(fan_in)
         self.dim = at
+        # per Linear layer, what a pass reads: (fan_out, fan_in, weight, bias, both), the
+        # last a slice of the weight and the bias after it
+        self._plan = [
+            (w[1][0], w[1][1], w[2], b[2], slice(w[2].start, b[2].stop))
+            for w, b in zip(self.layers[0::2], self.layers[1::2], strict=True)
+        ]
+        self._relu = activation == "relu"
         self.start = self.init(seed)
         self.minima = None
 
@@ -134,103 +143,125 @@ class MLP:
             out.append((p[:, w[2]].reshape((-1, *w[1])), p[:, b[2]]))
         return out
 
-    def _forward(self, p: np.ndarray, x: np.ndarray, x1: np.ndarray | None = None):
-        """Every layer's input ``h`` (``hs[0]`` is ``x``, ``(m, in)``) and the output,
-        each ``(K, m, width)`` after the first, for ``K`` networks ``p`` ``(K, d)``;
-        ``x1``: ``x`` with its column of ones, when the caller has it."""
-        params = self.unflatten(p)
-        hs = [x]
-        last = len(params) - 1
-        for i, (w, b) in enumerate(params):
-            h = hs[-1]
-            if i == 0:
-                # the data, shared by every network: append a column of ones and fold the
-                # bias into the weights, one product instead of a product and a sum
-                if h is self.x:
-                    x1 = self._x1
-                ones = x1 if x1 is not None else np.hstack([h, np.ones((len(h), 1))])
-                z = np.matmul(ones, np.concatenate([w.transpose(0, 2, 1), b[:, None, :]], axis=1))
-            else:
-                z = np.matmul(h, w.transpose(0, 2, 1))
-                z += b[:, None, :]
-            if i < last:
-                if self.activation == "relu":
-                    np.maximum(z, 0.0, out=z)
-                else:
-                    np.tanh(z, out=z)
-            hs.append(z)
-        return params, hs
+    def _forward(self, p: np.ndarray, x1: np.ndarray) -> list[np.ndarray]:
+        """Every layer's input, then the output ``(K, 1, m)``, for ``K`` networks ``p``
+        ``(K, d)``.
 
-    def _loss_and_grad(
-        self, p: Any, x: np.ndarray, y: np.ndarray, grad: bool = True, x1: Any = None
-    ):
+        Feature-major: an activation is ``(K, width, m)``, samples along the last axis.
+        ``x1`` ``(2, m)`` is the data with a row of ones under it, shared by every network;
+        the last hidden activation also gets a row of ones. A weight and the bias after it
+        then form one matrix, read straight from ``p`` (the first layer's ``(width, 1)``
+        weight and its bias are ``(2, width)`` there, the last layer's ``(1, width)``
+        weight and its bias one row), and a layer is one product instead of a product
+        and a sum. A race of four small networks is bound by the count of Python and
+        NumPy calls, not by arithmetic: hence the few calls, and no call that can be
+        spared (the layout is prepared once in ``_plan``).
+        """
+        k, m = len(p), x1.shape[1]
+        hs, h = [x1], x1
+        for i, (fan_out, fan_in, w_at, b_at, both) in enumerate(self._plan[:-1]):
+            # the activation this layer makes; the last layer's input gets its row of ones
+            if i == len(self._plan) - 2:
+                buf = np.empty((k, fan_out + 1, m))
+                buf[:, fan_out] = 1.0
+                z = buf[:, :fan_out]
+            else:
+                buf = z = np.empty((k, fan_out, m))
+            if i == 0:  # weight then bias, each (out,): a (2, out) matrix, transposed
+                np.matmul(p[:, both].reshape(k, 2, fan_out).transpose(0, 2, 1), x1, out=z)
+            else:
+                np.matmul(p[:, w_at].reshape(k, fan_out, fan_in), h, out=z)
+                z += p[:, b_at, None]
+            if self._relu:
+                np.maximum(z, 0.0, out=z)
+            else:
+                np.tanh(z, out=z)
+            hs.append(buf)
+            h = buf
+        # the output: [weight | bias] (K, 1, in + 1) times the input with its row of ones
+        hs.append(np.matmul(p[:, None, self._plan[-1][4]], h))
+        return hs
+
+    def _loss_and_grad(self, p: Any, x1: np.ndarray, y: np.ndarray, grad: bool = True):
+        """The mean squared error on the samples ``x1`` ``(2, m)`` (their ``x`` over a row
+        of ones), ``y`` ``(m,)`` and its gradient, for ``p`` ``(..., d)``."""
         p = np.asarray(p, dtype=np.float64)
         if p.ndim == 0 or p.shape[-1] != self.dim:
             raise ValueError(f"points must have shape (..., {self.dim}), got {p.shape}")
-        lead = p.shape[:-1]
-        flat = p.reshape(-1, self.dim)
-        params, hs = self._forward(flat, x, x1)
-        r = hs[-1] - y  # (K, m, 1) residuals
-        loss = np.einsum("kmo,kmo->k", r, r) / r[0].size
+        flat = p if p.ndim == 2 else p.reshape(-1, self.dim)
+        k, m = len(flat), len(y)
+        hs = self._forward(flat, x1)
+        r = hs[-1][:, 0]  # (K, m) residuals, in place of the output
+        r -= y
+        loss = np.vecdot(r, r)
+        loss /= m
         if not grad:
-            return loss.reshape(lead), None
-        # backpropagation, last layer first: dz is d loss / d (the layer's pre-activation)
-        g = np.empty_like(flat)
-        dz = r * (2.0 / r[0].size)
-        for i in range(len(params) - 1, -1, -1):
-            w_at, b_at = self.layers[2 * i][2], self.layers[2 * i + 1][2]
+            return loss.reshape(p.shape[:-1]), None
+        # backpropagation, last layer first: dz is d loss / d (the layer's pre-activation),
+        # (K, out, m); each layer's weight and bias gradients written straight into g
+        g = np.empty((k, self.dim))
+        r *= 2.0 / m
+        dz = r[:, None]
+        for i in range(len(self._plan) - 1, 0, -1):
+            fan_out, fan_in, w_at, b_at, both = self._plan[i]
             h = hs[i]
-            if h.shape[-1] == 1:  # one input: the weight gradient is a weighted sum
-                g[:, w_at] = (
-                    np.einsum("kmo,m->ko", dz, h[..., 0])
-                    if h.ndim == 2
-                    else (np.einsum("kmo,km->ko", dz, h[..., 0]))
-                )
+            if i == len(self._plan) - 1:  # [weight | bias] (K, 1, in + 1) = dz · [h; 1]^T
+                np.matmul(dz, h.transpose(0, 2, 1), out=g[:, None, both])
+                # d loss / d h: a layer of one output has a product of one term, dz * w
+                # (the same doubles as the product, a third of the time)
+                dh = flat[:, w_at, None] * dz
+                h = h[:, :fan_in]
             else:
-                g[:, w_at] = np.matmul(dz.transpose(0, 2, 1), h).reshape(len(flat), -1)
-            g[:, b_at] = dz.sum(axis=1)
-            if i:
-                w = params[i][0]
-                # d loss / d h, then through the activation. A layer of one output: the
-                # product has one term, dz * w is it (the same doubles, a third of the time)
-                dz = dz * w if w.shape[1] == 1 else np.matmul(dz, w)
-                if self.activation == "relu":
-                    dz *= h > 0.0  # slope 0 at exactly 0, as torch's threshold_backward
-                else:
-                    dz *= 1.0 - h * h
-        return loss.reshape(lead), g.reshape(p.shape)
+                w = flat[:, w_at].reshape(k, fan_out, fan_in)
+                np.matmul(dz, h.transpose(0, 2, 1), out=g[:, w_at].reshape(k, fan_out, fan_in))
+                np.sum(dz, axis=2, out=g[:, b_at])
+                dh = np.matmul(w.transpose(0, 2, 1), dz)
+            # through the activation
+            if self._relu:
+                dh *= h > 0.0  # slope 0 at exactly 0, as torch's threshold_backward
+            else:
+                dh *= 1.0 - h * h
+            dz = dh
+        # the first layer: [weight; bias] (K, 2, out) = x1 (2, m) · dz^T (K, m, out)
+        fan_out, both = self._plan[0][0], self._plan[0][4]
+        np.matmul(x1, dz.transpose(0, 2, 1), out=g[:, both].reshape(k, 2, fan_out))
+        if p.ndim == 2:
+            return loss, g
+        return loss.reshape(p.shape[:-1]), g.reshape(p.shape)
 
     def value_and_grad(self, p: np.ndarray) -> tuple[Any, np.ndarray]:
         """The training loss (all ``n`` points) and its gradient."""
-        return self._loss_and_grad(p, self.x, self.y)
+        return self._loss_and_grad(p, self._train[:2], self._train[2])
 
     def full_loss(self, p: np.ndarray) -> np.ndarray:
         """The training loss alone: what ``run`` records after each minibatch step."""
-        return self._loss_and_grad(p, self.x, self.y, grad=False)[0]
+        return self._loss_and_grad(p, self._train[:2], self._train[2], grad=False)[0]
 
     def batch_grad(self, p: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """The mean gradient over the training samples ``idx`` (a minibatch)."""
-        return self._loss_and_grad(p, self.x[idx], self.y[idx], x1=self._x1[idx])[1]
+        return self.batch_loss_and_grad(p, idx)[1]
 
     def batch_loss_and_grad(self, p: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The loss on the samples ``idx`` and its mean gradient, from one forward pass: what
         a training loop prints each step comes free with the step's gradient."""
-        return self._loss_and_grad(p, self.x[idx], self.y[idx], x1=self._x1[idx])
+        batch = self._train.take(idx, axis=1)
+        return self._loss_and_grad(p, batch[:2], batch[2])
 
     def batch_loss(self, p: Any, idx: np.ndarray) -> np.ndarray:
         """The loss on the samples ``idx``: what a training loop prints each step."""
-        return self._loss_and_grad(p, self.x[idx], self.y[idx], grad=False)[0]
+        batch = self._train.take(idx, axis=1)
+        return self._loss_and_grad(p, batch[:2], batch[2], grad=False)[0]
 
     def loss(self, p: Any, split: str = "train") -> np.ndarray:
         """Mean squared error on ``"train"`` or ``"validation"`` data, for ``p`` ``(..., d)``."""
         if split not in ("train", "validation"):
             raise ValueError(f"split must be 'train' or 'validation', got {split!r}")
-        x, y = (self.x, self.y) if split == "train" else (self.x_val, self.y_val)
-        return self._loss_and_grad(p, x, y, grad=False)[0]
+        data = self._train if split == "train" else self._val
+        return self._loss_and_grad(p, data[:2], data[2], grad=False)[0]
 
     def predict(self, p: Any, x: Any) -> np.ndarray:
         """The networks' outputs at inputs ``x`` ``(m,)``: shape ``(..., m)``."""
         p = np.asarray(p, dtype=np.float64)
-        x = np.asarray(x, dtype=np.float64).reshape(-1, 1)
-        out = self._forward(p.reshape(-1, self.dim), x)[1][-1]
-        return out[..., 0].reshape((*p.shape[:-1], len(x)))
+        x = np.asarray(x, dtype=np.float64).reshape(1, -1)
+        out = self._forward(p.reshape(-1, self.dim), np.vstack([x, np.ones_like(x)]))[-1]
+        return out[:, 0].reshape((*p.shape[:-1], x.shape[1]))

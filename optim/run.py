@@ -321,7 +321,12 @@ def run(
     two = dim == 2
 
     with np.errstate(all="ignore"):
-        f, g = online(p, 1) if online is not None else value_and_grad(p)
+        if full_loss is not None and online is None:
+            # every step's gradient comes from its minibatch: the start's full gradient,
+            # a whole backward pass over the data, would never be read
+            f, g = full_loss(p), None
+        else:
+            f, g = online(p, 1) if online is not None else value_and_grad(p)
         f0 = np.array(f, dtype=np.float64)
         if keep:
             hist_p[0] = p
@@ -341,6 +346,8 @@ def run(
         # buffer; the two buffers swap every step, the state's arrays are updated in place
         into = getattr(opt, "step_into", None) if B else None
         spare = np.empty_like(p) if into is not None else None
+        # an optimizer that can write its effective lr in place writes it into the history
+        eff_into = getattr(opt, "effective_lr_into", None) if full and B else None
 
         # 2. the loop: one optimizer step per iteration, every trajectory at once.
         # `everyone` (a Python bool) short-cuts the common case where nothing has
@@ -372,7 +379,11 @@ def run(
                 f_new, g_new = full_loss(p_new) if measured else unmeasured, g
             else:
                 f_new, g_new = online(p_new, t + 1) if online is not None else value_and_grad(p_new)
-            eff = opt.effective_lr(state_new, lr=lr) if full else None
+            if eff_into is not None:
+                eff = hist_e[t - 1]
+                eff_into(state_new, eff, lr=lr)
+            else:
+                eff = opt.effective_lr(state_new, lr=lr) if full else None
 
             # comparisons with NaN are False, so NaN counts as out of bounds
             if scalar:
@@ -401,7 +412,8 @@ def run(
             if everyone and ok_all:
                 if full:
                     hist_g[t - 1] = g
-                    hist_e[t - 1] = eff
+                    if eff_into is None:
+                        hist_e[t - 1] = eff
                     hist_lr[t - 1] = lrs[t - 1]
                     if hist_bl is not None:
                         hist_bl[t - 1] = batch_loss

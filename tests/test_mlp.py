@@ -54,9 +54,16 @@ def test_init_follows_torch_linear_law_from_a_seed():
         assert abs(values.std() - bound / np.sqrt(3)) < 0.08 * bound, name
 
 
-@pytest.mark.parametrize("key", list(NETS))
+# beyond the golden nets: no hidden layer (the output layer is the first), three hidden
+SHAPES = {
+    "linear": optim.make_problem("mlp", widths=(1, 1)),
+    "three": optim.make_problem("mlp", widths=(1, 4, 3, 2, 1), dataset="abs", seed=1),
+}
+
+
+@pytest.mark.parametrize("key", list(NETS) + list(SHAPES))
 def test_backprop_matches_finite_differences(key):
-    net = NETS[key]
+    net = NETS.get(key) or SHAPES[key]
     rng = np.random.default_rng(0)
     p = net.init([1, 2]) + 0.05 * rng.normal(size=(2, net.dim))
     f, g = net.value_and_grad(p)
@@ -134,6 +141,7 @@ def test_the_post_race_in_one_pass_equals_four_separate_runs():
         np.testing.assert_array_equal(traj.params[:, i], alone.params)
         np.testing.assert_array_equal(traj.effective_lr[:, i], alone.effective_lr)
     # the recorded loss is the full training loss at each step's weights
+    np.testing.assert_array_equal(traj.loss[0], net.loss(np.stack([net.start] * 4)))
     np.testing.assert_allclose(traj.loss[-1], net.loss(traj.final_params), rtol=1e-14)
     assert np.all(traj.loss[-1] < traj.loss[0])
 
@@ -146,12 +154,15 @@ def test_an_ensemble_member_with_a_batch_of_settings_and_a_schedule():
     )
     np.testing.assert_array_equal(race.hyper["lr"], [0.01, 0.1, 1e-3])
     starts = net.init([0, 1, 2])
-    traj = optim.run(net, race, starts, 40, batch_size=32, schedule="step")
-    np.testing.assert_allclose(traj.lr[0], [0.01, 0.1, 1e-3])
+    halve = optim.make_schedule("step", step_size=10)  # lr halved every 10 steps
+    traj = optim.run(net, race, starts, 40, batch_size=32, schedule=halve)
+    np.testing.assert_allclose(traj.lr[[0, 39]], [[0.01, 0.1, 1e-3], [0.00125, 0.0125, 1.25e-4]])
     alone = optim.run(
-        net, optim.make_optimizer("sgd", lr=0.1), starts[1], 40, batch_size=32, schedule="step"
+        net, optim.make_optimizer("sgd", lr=0.1), starts[1], 40, batch_size=32, schedule=halve
     )
     np.testing.assert_array_equal(traj.params[:, 1], alone.params)
+    # the scheduled lr, member by member, in the recorded effective lr too
+    np.testing.assert_array_equal(traj.effective_lr[:, 1], alone.effective_lr)
     with pytest.raises(ValueError, match="do not broadcast"):
         optim.run(net, race, starts[:2], 5)
     with pytest.raises(ValueError, match="drives 3 rows"):
