@@ -261,9 +261,7 @@ def classroom_copy(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> 
     for side, least in (("l", 90), ("r", 40), ("t", 120), ("b", 90)):
         margin[side] = max(margin.get(side, 0) or 0, least)
     # title and legend pinned in pixels by the figure builder: redo them at this size
-    relayout_header(
-        layout, layout["title"]["font"]["size"], layout["font"]["size"], height, width
-    )
+    relayout_header(layout, layout["title"]["font"]["size"], layout["font"]["size"], height, width)
     if "images" in layout:
         _center_contour(spec, margin, height, width)
     return spec
