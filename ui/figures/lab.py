@@ -71,7 +71,7 @@ def lab_figure(chart: Any, classroom: bool = False) -> go.Figure:
         font=dict(size=f["base"], color=INK),
         xaxis=_axis(chart.x_label, chart.log_x, xs),
         yaxis=_axis(chart.y_label, chart.log_y, ys),
-        margin=dict(l=10, r=10, b=10),
+        margin=dict(l=80, r=25, b=60),  # what the tick labels take (no second drawing)
         hovermode="closest",
     )
     header(layout, chart.title, "", [s.label for s in chart.series], f, HEIGHT + 80 * classroom)

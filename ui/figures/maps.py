@@ -98,7 +98,9 @@ def map_figure(
         font=dict(size=f["base"], color=INK),
         title=title_layout(title, subtitle, f["title"]),
         height=height or (560 if classroom else 470),
-        margin=dict(l=60, r=20, t=110 if subtitle else 80, b=110),
+        # r: the colour bar and its title; Plotly would widen a smaller margin itself, at
+        # the price of drawing the map twice on every update
+        margin=dict(l=60, r=165, t=110 if subtitle else 80, b=120),
         legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"),
         annotations=[],
         clickmode="event+select",

@@ -44,7 +44,9 @@ def _layout(title: str, subtitle: str, f: dict, labels: list[str], height: int) 
         template=pio.templates[TEMPLATE],
         font=dict(size=f["base"], color=INK),
         hovermode="closest",
-        margin=dict(l=70, r=30, b=60),
+        # as wide as Plotly makes them for the tick labels (and the right-hand axes): a
+        # margin Plotly must widen costs a second drawing of the chart on every update
+        margin=dict(l=75, r=50, b=60),
         title=dict(text=f"<b>{title}</b>", x=0.01, xanchor="left", font=dict(size=f["title"])),
     )
     if subtitle:
@@ -176,7 +178,7 @@ def fitted_figure(
                     traces=moving,
                 )
             )
-        layout["margin"]["b"] = 120
+        layout["margin"]["b"] = 132
         layout["sliders"] = [_slider(r, f)]
         layout["updatemenus"] = [_buttons(f)]
     return fast_figure(data, layout, frames)
@@ -588,5 +590,6 @@ def landscape_figure(
         ],
     )
     layout["meta"]["explained"] = float(land["explained"])
+    layout["margin"]["r"] = 120  # the colour bar and its title
     style_axes(layout, f)
     return fast_figure(data, layout)
