@@ -206,13 +206,15 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         tmp = np.empty(m.shape)
         ema_sq_into(v, g, k.beta2, k.rest2, tmp)
         lerp_into(m, g, k.lerp1, tmp)
-        step_size = lr / (1.0 - k.powers1(count))
+        bc1 = k.powers1.bias_correction(count)
+        # lr / (1 - beta1^t), over the fresh array of a batch of beta1
+        step_size = np.divide(lr, bc1, out=bc1) if isinstance(bc1, np.ndarray) else lr / bc1
         if isinstance(step_size, np.ndarray):
             widen_into(out, step_size)
             step_size = out
         np.multiply(m, step_size, out=tmp)
         # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps, in ``out`` until the last line
-        c2 = sqrt(1.0 - k.powers2(count))
+        c2 = sqrt(k.powers2.bias_correction(count))
         if isinstance(c2, np.ndarray):
             c2 = widen(c2, m.shape)
         np.sqrt(v, out=out)

@@ -537,8 +537,15 @@ class Powers:
 
     def __call__(self, t: int) -> Any:
         if isinstance(self.beta, np.ndarray):
-            return np.take(self.values**t, self.inverse)
+            return (self.values**t).take(self.inverse)
         return self.beta**t
+
+    def bias_correction(self, t: int) -> Any:
+        """``1 - beta**t`` (:func:`bias_correction`), the subtraction done once per distinct
+        value too: the same doubles as subtracting on every cell (a fresh array for a batch)."""
+        if isinstance(self.beta, np.ndarray):
+            return (1.0 - self.values**t).take(self.inverse)
+        return 1.0 - self.beta**t
 
 
 def ema_sq(buf: np.ndarray, g: np.ndarray, beta: Any) -> np.ndarray:
