@@ -307,6 +307,11 @@ class Surface:
     is_data = False
     n_samples = 0
     dim = 2  # a Problem (optim.problems) of two parameters, with plotting extras
+    # a batch of points as run() stores it: column-major, each coordinate one contiguous
+    # array. The compiled formula then reads the coordinates without copying them out, and
+    # a batch hyperparameter widened to (k, 2) is two contiguous copies (optimizers' buffers
+    # follow the parameters' layout)
+    batch_order = "F"
 
     def __post_init__(self) -> None:
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
@@ -352,11 +357,12 @@ class Surface:
         u, v = p[..., 0], p[..., 1]
         if u.size > CONTIGUOUS_FROM:
             # every operation of the formula runs faster on contiguous coordinates than on
-            # the strided columns of p; two copies pay for themselves on a big batch
+            # the strided columns of a row-major p; two copies pay for themselves on a big
+            # batch (a column-major p's are contiguous already: no copy)
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
         f, gu, gv = fn(u, v)
         shape = p.shape[:-1]
-        g = np.empty(p.shape, dtype=np.float64)
+        g = np.empty_like(p, dtype=np.float64)  # p's layout
         g[..., 0] = gu
         g[..., 1] = gv
         return (f if np.shape(f) == shape else _full(f, shape)), g
@@ -434,6 +440,9 @@ class DataSurface(Surface):
     """
 
     is_data = True
+    # row-major: the minibatch gradient averages (k, n) per-sample terms along each row,
+    # kept in the layout whose sums the batch-equals-single-runs tests were written against
+    batch_order = "C"
 
     def __init__(
         self, *, sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray, **kwargs: Any

@@ -407,7 +407,9 @@ def f64(x: Any) -> np.ndarray:
 
 
 def zeros_like(params: np.ndarray) -> np.ndarray:
-    return np.zeros(np.shape(params), dtype=np.float64)
+    """Zeros shaped, and for an array laid out in memory, like ``params`` (row- or
+    column-major: the in-place steps run fastest on arrays of one layout)."""
+    return np.zeros_like(params, dtype=np.float64)
 
 
 def is_on(value: Any) -> bool:
@@ -486,14 +488,21 @@ def widen_into(out: np.ndarray, value: np.ndarray) -> None:
         out[..., j] = value[..., 0]
 
 
-def widen(value: Any, shape: tuple[int, ...]) -> Any:
-    """A hyperparameter at the full ``shape`` of the parameters (a scalar stays a scalar),
-    so that the in-place arithmetic runs on arrays of one shape (see :func:`widen_into`)."""
+def widen(value: Any, like: np.ndarray) -> Any:
+    """A hyperparameter at the full shape and in the memory layout of ``like``, the
+    parameters (a scalar stays a scalar), so that the in-place arithmetic runs on arrays of
+    one shape and one layout (see :func:`widen_into`)."""
     if not isinstance(value, np.ndarray):
         return value
-    out = np.empty(shape)
-    widen_into(out, np.broadcast_to(value, shape[:-1] + (1,)))
+    out = np.empty_like(like, dtype=np.float64)
+    widen_into(out, np.broadcast_to(value, like.shape[:-1] + (1,)))
     return out
+
+
+def layout(a: np.ndarray) -> tuple:
+    """An array's shape and memory layout: the key under which hyperparameters widened
+    for it are kept (:meth:`Optimizer._derived`)."""
+    return a.shape, a.strides
 
 
 def lerp_into(buf: np.ndarray, target: np.ndarray, w: LerpWeight, tmp: np.ndarray) -> None:
