@@ -212,7 +212,9 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         bc1 = k.powers1.bias_correction(count)
         # lr / (1 - beta1^t), over the fresh array of a batch of beta1
         step_size = np.divide(lr, bc1, out=bc1) if isinstance(bc1, np.ndarray) else lr / bc1
-        if isinstance(step_size, np.ndarray):
+        if isinstance(step_size, np.ndarray) and not m.flags.f_contiguous:
+            # row-major rows are too short to broadcast a (k, 1) column fast (widen_into);
+            # a column-major batch takes the column as it is, coordinate by coordinate
             widen_into(out, step_size)
             step_size = out
         np.multiply(m, step_size, out=tmp)
