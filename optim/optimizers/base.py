@@ -488,14 +488,14 @@ def widen_into(out: np.ndarray, value: np.ndarray) -> None:
         out[..., j] = value[..., 0]
 
 
-def widen(value: Any, like: np.ndarray) -> Any:
+def widen(value: Any, like: np.ndarray | tuple[int, ...]) -> Any:
     """A hyperparameter at the full shape and in the memory layout of ``like``, the
-    parameters (a scalar stays a scalar), so that the in-place arithmetic runs on arrays of
-    one shape and one layout (see :func:`widen_into`)."""
+    parameters, or at a shape given as a tuple (row-major); a scalar stays a scalar. The
+    in-place arithmetic then runs on arrays of one shape and one layout (see :func:`widen_into`)."""
     if not isinstance(value, np.ndarray):
         return value
-    out = np.empty_like(like, dtype=np.float64)
-    widen_into(out, np.broadcast_to(value, like.shape[:-1] + (1,)))
+    out = np.empty(like) if isinstance(like, tuple) else np.empty_like(like, dtype=np.float64)
+    widen_into(out, np.broadcast_to(value, out.shape[:-1] + (1,)))
     return out
 
 
