@@ -275,7 +275,7 @@ def run(
     # the batch's memory layout: the problem's ``batch_order`` ("F": coordinate by coordinate,
     # see Surface), row by row otherwise. Set here, not left to the copy: copying one
     # broadcast start (a sweep's) came out column-major, and every buffer made row-major
-    # met it with strided loops (a 100 x 100 Adam sweep ran 1.6 times slower)
+    # met it with strided loops (a 100 x 100 Adam sweep took 1.3 times as long)
     p = np.array(np.broadcast_to(start, B + (dim,)), order=getattr(problem, "batch_order", "C"))
 
     # learning rate of every step: base lr (scalar or per trajectory) times the schedule
