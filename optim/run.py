@@ -463,7 +463,7 @@ def run(
             if progress is not None and t % PROGRESS_EVERY == 0:
                 progress(t, steps)
 
-    status = status.astype(str)
+    status = status.astype(str, copy=False)
     valid = np.where(status == "diverged", stop_step, stop_step + 1)
     # 4. NaN after each stop: params/loss rows from valid on, step rows from stop_step on
     if keep and np.any(valid < steps + 1):

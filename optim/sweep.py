@@ -440,12 +440,20 @@ def basins(
 
 
 def _label(final: np.ndarray, diverged: np.ndarray, minima: np.ndarray, radius: float):
-    if len(minima) == 0:
-        out = np.full(len(final), Basins.NONE)
-    else:
-        d = np.linalg.norm(final[:, None, :] - minima[None], axis=-1)
-        nearest = np.argmin(d, axis=1)
-        out = np.where(d[np.arange(len(final)), nearest] <= radius, nearest, Basins.NONE)
+    """Each final point's nearest minimum within ``radius`` (the first of equally near ones),
+    ``NONE`` or ``DIVERGED``. One minimum at a time: the distances are np.linalg.norm's,
+    sqrt(dx^2 + dy^2), without an (n, m, 2) array of differences (a tenth of a basin map's
+    time went to it)."""
+    x, y = final[:, 0], final[:, 1]
+    best = np.full(len(final), np.inf)
+    nearest = np.full(len(final), Basins.NONE)
+    for j, (mx, my) in enumerate(minima):
+        dx, dy = x - mx, y - my
+        d = np.sqrt(dx * dx + dy * dy)
+        closer = d < best  # NaN (a diverged run) is never closer
+        np.copyto(best, d, where=closer)
+        nearest[closer] = j
+    out = np.where(best <= radius, nearest, Basins.NONE)
     return np.where(diverged, Basins.DIVERGED, out)
 
 
