@@ -210,6 +210,53 @@ def compile_expression(expr: sp.Expr, variables: tuple[sp.Symbol, sp.Symbol] = (
     )
 
 
+# the ufunc each arithmetic operator calls: ``numpy.add(a, b, out=o)`` gives the bits of ``a + b``
+_OPERATOR_UFUNCS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide"}
+
+
+def gradient_writer(value_and_grad: Callable) -> Callable | None:
+    """``value_and_grad(u, v) -> [f, df/du, df/dv]`` rewritten as ``(u, v, gu, gv) -> f``,
+    writing each derivative into the array given for it, or ``None`` when its source cannot
+    be read (a formula compiled in another process keeps the plain function).
+
+    A derivative whose code ends in ``+ - * /`` has that last operation called as its ufunc
+    with ``out=`` (the same bits); any other is assigned into the array. A batch's gradient
+    is then computed in place instead of in two temporaries copied into it afterwards.
+    """
+    try:
+        tree = ast.parse(inspect.getsource(value_and_grad))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    fn = tree.body[0] if tree.body else None
+    if not isinstance(fn, ast.FunctionDef) or len(fn.args.args) != 2:
+        return None
+    returned = fn.body[-1].value if isinstance(fn.body[-1], ast.Return) else None
+    if not isinstance(returned, ast.List) or len(returned.elts) != 3:
+        return None
+    outs = ("_du", "_dv")  # lambdify names its variables x0, x1, ...: no clash
+    fn.args.args += [ast.arg(name) for name in outs]
+    fn.body[-1:] = [
+        ast.Expr(
+            ast.Call(
+                ast.Attribute(
+                    ast.Name("numpy", ast.Load()), _OPERATOR_UFUNCS[type(e.op)], ast.Load()
+                ),
+                [e.left, e.right],
+                [ast.keyword("out", ast.Name(name, ast.Load()))],
+            )
+        )
+        if isinstance(e, ast.BinOp) and type(e.op) in _OPERATOR_UFUNCS
+        else ast.Assign(
+            [ast.Subscript(ast.Name(name, ast.Load()), ast.Constant(...), ast.Store())], e
+        )
+        for name, e in zip(outs, returned.elts[1:], strict=True)
+    ]
+    fn.body.append(ast.Return(returned.elts[0]))
+    namespace = dict(value_and_grad.__globals__)  # lambdify's: numpy and nothing else
+    exec(compile(ast.fix_missing_locations(tree), "<gradient writer>", "exec"), namespace)
+    return namespace[fn.name]
+
+
 def _fewest_operations(expr: sp.Expr, gu: sp.Expr, gv: sp.Expr) -> list[sp.Expr]:
     """``[f, df/du, df/dv]`` in the form whose code makes fewer NumPy operations.
 
@@ -307,6 +354,11 @@ class Surface:
     is_data = False
     n_samples = 0
     dim = 2  # a Problem (optim.problems) of two parameters, with plotting extras
+    # a batch of points as run() stores it: column-major, each coordinate one contiguous
+    # array. The compiled formula then reads the coordinates without copying them out, and
+    # a batch hyperparameter widened to (k, 2) is two contiguous copies (optimizers' buffers
+    # follow the parameters' layout)
+    batch_order = "F"
 
     def __post_init__(self) -> None:
         self.bounds = tuple((float(lo), float(hi)) for lo, hi in self.bounds)
@@ -336,10 +388,18 @@ class Surface:
         """
         self.__dict__["_compiled"] = compiled
         self.__dict__["_hessian"] = hessian
+        self.__dict__.pop("_writer", None)
+
+    @property
+    def _gradient_writer(self) -> Callable | None:
+        if "_writer" not in self.__dict__:
+            self.__dict__["_writer"] = gradient_writer(self.compiled.value_and_grad)
+        return self.__dict__["_writer"]
 
     def __getstate__(self) -> dict:
         # lambdified functions cannot be pickled; they are rebuilt on first use
-        return {k: v for k, v in self.__dict__.items() if k not in ("_compiled", "_hessian")}
+        skip = ("_compiled", "_hessian", "_writer")
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     # Unbatched points take a fast path: NumPy scalars cost far less per
     # operation than 0-d arrays, and one trajectory step must cost microseconds.
@@ -352,13 +412,18 @@ class Surface:
         u, v = p[..., 0], p[..., 1]
         if u.size > CONTIGUOUS_FROM:
             # every operation of the formula runs faster on contiguous coordinates than on
-            # the strided columns of p; two copies pay for themselves on a big batch
+            # the strided columns of a row-major p; two copies pay for themselves on a big
+            # batch (a column-major p's are contiguous already: no copy)
             u, v = np.ascontiguousarray(u), np.ascontiguousarray(v)
-        f, gu, gv = fn(u, v)
+            write = self._gradient_writer
+        else:
+            write = None
         shape = p.shape[:-1]
-        g = np.empty(p.shape, dtype=np.float64)
-        g[..., 0] = gu
-        g[..., 1] = gv
+        g = np.empty_like(p, dtype=np.float64)  # p's layout
+        if write is not None:  # the derivatives computed straight into g's columns
+            f = write(u, v, g[..., 0], g[..., 1])
+        else:
+            f, g[..., 0], g[..., 1] = fn(u, v)
         return (f if np.shape(f) == shape else _full(f, shape)), g
 
     def value(self, p: np.ndarray) -> Any:
@@ -434,6 +499,9 @@ class DataSurface(Surface):
     """
 
     is_data = True
+    # row-major: the minibatch gradient averages (k, n) per-sample terms along each row,
+    # kept in the layout whose sums the batch-equals-single-runs tests were written against
+    batch_order = "C"
 
     def __init__(
         self, *, sample_expr: sp.Expr, xs: np.ndarray, ys: np.ndarray, **kwargs: Any

@@ -54,6 +54,17 @@ def test_parameters_past_the_bound_diverge_even_when_the_loss_stays_small():
     assert "parameters" in str(traj.message)
 
 
+@pytest.mark.parametrize("slope", ["0.01*x", "-0.01*x"])
+def test_in_a_batch_parameters_past_either_side_of_the_bound_diverge(slope):
+    # the batch's check reduces over every row at once: the largest and the smallest value
+    s = optim.surface_from_expression(f"{slope} + y^2")
+    opt = optim.make_optimizer("sgd", lr=np.array([100.0, 1.0]))
+    traj = optim.run(s, opt, np.zeros((2, 2)), 50, bound=10.0, record="final")
+    assert traj.status.tolist() == ["diverged", "max_steps"]
+    assert traj.stop_step.tolist() == [11, 50]
+    assert abs(traj.final_params[0, 0]) == pytest.approx(10.0)  # the last point inside
+
+
 @pytest.mark.parametrize("bound", [10.0, 100.0])
 def test_the_loss_past_the_bound_diverges_too(bound):
     s = optim.surface_from_expression("x^2 + y^2")

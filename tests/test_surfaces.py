@@ -229,3 +229,28 @@ def test_largest_curvature():
     r = optim.make_surface("rosenbrock")
     p = random_points(r, 5)
     np.testing.assert_allclose(r.max_curvature(p), np.linalg.eigvalsh(r.hessian(p))[:, -1])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("name", NAMES)
+def test_a_big_batch_gets_the_formulas_own_loss_and_gradient(name, order):
+    # a big batch writes the derivatives straight into the gradient array (the formula's
+    # last operation given out=): the bits of the formula's own arrays, in either layout
+    s = optim.make_surface(name)
+    pts = np.array(random_points(s, n=1000, seed=3), order=order)
+    f, gu, gv = s.compiled.value_and_grad(pts[:, 0].copy(), pts[:, 1].copy())
+    loss, grad = s.value_and_grad(pts)
+    np.testing.assert_array_equal(loss, f)
+    np.testing.assert_array_equal(grad, np.stack(np.broadcast_arrays(gu, gv, loss)[:2], -1))
+
+
+def test_a_formula_compiled_elsewhere_keeps_its_plain_gradient():
+    # a typed formula arrives as checked source from a worker process: nothing rewrites it,
+    # and a big batch copies the derivatives the checked function returns
+    s = optim.surface_from_expression("x^2 + 3*y^2 - x*y")
+    assert s._gradient_writer is None
+    pts = random_points(s, n=500)
+    f, gu, gv = s.compiled.value_and_grad(pts[:, 0].copy(), pts[:, 1].copy())
+    loss, grad = s.value_and_grad(pts)
+    np.testing.assert_array_equal(loss, f)
+    np.testing.assert_array_equal(grad, np.stack([gu, gv], -1))

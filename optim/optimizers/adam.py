@@ -33,6 +33,7 @@ from .base import (
     eps_hparam,
     f64,
     is_on,
+    layout,
     lerp,
     lerp_into,
     lr_hparam,
@@ -151,7 +152,9 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
 
     def init(self, params: np.ndarray) -> AdamState:
         z = zeros_like(params)
-        return AdamState(count=0, exp_avg=z, exp_avg_sq=z.copy(), max_exp_avg_sq=z.copy())
+        return AdamState(
+            count=0, exp_avg=z, exp_avg_sq=z.copy(order="K"), max_exp_avg_sq=z.copy(order="K")
+        )
 
     def _denom(self, v: np.ndarray, count: int) -> np.ndarray:
         """``sqrt(v_hat) + eps`` written as torch does: ``sqrt(v) / sqrt(1 - beta2^t) + eps``."""
@@ -177,25 +180,25 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         params = params - update
         return params, AdamState(count, m, v, vmax)
 
-    def _in_place(self, shape: tuple[int, ...]) -> SimpleNamespace | None:
-        """What :meth:`step_into` reads of the hyperparameters at ``shape``, prepared once
-        (``None``: an option it leaves to :meth:`step`)."""
+    def _in_place(self, like: np.ndarray) -> SimpleNamespace | None:
+        """What :meth:`step_into` reads of the hyperparameters at the shape and layout of
+        ``like``, prepared once (``None``: an option it leaves to :meth:`step`)."""
         h = self._h
         if h["amsgrad"] or is_on(h["weight_decay"]) or h["maximize"]:
             return None
         beta1, beta2 = h["betas"]
         return SimpleNamespace(
-            beta2=widen(beta2, shape),
-            rest2=widen(1.0 - beta2, shape),
-            lerp1=LerpWeight(widen(1.0 - beta1, shape)),
+            beta2=widen(beta2, like),
+            rest2=widen(1.0 - beta2, like),
+            lerp1=LerpWeight(widen(1.0 - beta1, like)),
             powers1=Powers(beta1),
             powers2=Powers(beta2),
-            eps=widen(h["eps"], shape),
+            eps=widen(h["eps"], like),
         )
 
     def step_into(self, params, grad, state, out, lr=None):
         m, v = state.exp_avg, state.exp_avg_sq
-        k = self._derived(m.shape, lambda: self._in_place(m.shape))
+        k = self._derived(layout(m), lambda: self._in_place(m))
         if k is None:
             return super().step_into(params, grad, state, out, lr=lr)
         # :meth:`step` with every result written over the state's arrays and ``out``;
@@ -203,18 +206,22 @@ v^{\max}_t &\leftarrow \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then use 
         lr = self._lr(lr)
         count = state.count + 1
         g = f64(grad)
-        tmp = np.empty(m.shape)
+        tmp = np.empty_like(m)
         ema_sq_into(v, g, k.beta2, k.rest2, tmp)
         lerp_into(m, g, k.lerp1, tmp)
-        step_size = lr / (1.0 - k.powers1(count))
-        if isinstance(step_size, np.ndarray):
+        bc1 = k.powers1.bias_correction(count)
+        # lr / (1 - beta1^t), over the fresh array of a batch of beta1
+        step_size = np.divide(lr, bc1, out=bc1) if isinstance(bc1, np.ndarray) else lr / bc1
+        if isinstance(step_size, np.ndarray) and not m.flags.f_contiguous:
+            # row-major rows are too short to broadcast a (k, 1) column fast (widen_into);
+            # a column-major batch takes the column as it is, coordinate by coordinate
             widen_into(out, step_size)
             step_size = out
         np.multiply(m, step_size, out=tmp)
         # the denominator sqrt(v) / sqrt(1 - beta2^t) + eps, in ``out`` until the last line
-        c2 = sqrt(1.0 - k.powers2(count))
+        c2 = sqrt(k.powers2.bias_correction(count))
         if isinstance(c2, np.ndarray):
-            c2 = widen(c2, m.shape)
+            c2 = widen(c2, m)
         np.sqrt(v, out=out)
         out /= c2
         out += k.eps

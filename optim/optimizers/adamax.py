@@ -111,7 +111,7 @@ u_t &\leftarrow \max(\beta_2\, u_{t-1},\ |g_t| + \epsilon) \\
 
     def init(self, params: np.ndarray) -> AdamaxState:
         z = zeros_like(params)
-        return AdamaxState(count=0, exp_avg=z, exp_inf=z.copy())
+        return AdamaxState(count=0, exp_avg=z, exp_inf=z.copy(order="K"))
 
     def step(self, params, grad, state, lr=None):
         h = self._h

@@ -407,7 +407,9 @@ def f64(x: Any) -> np.ndarray:
 
 
 def zeros_like(params: np.ndarray) -> np.ndarray:
-    return np.zeros(np.shape(params), dtype=np.float64)
+    """Zeros shaped, and for an array laid out in memory, like ``params`` (row- or
+    column-major: the in-place steps run fastest on arrays of one layout)."""
+    return np.zeros_like(params, dtype=np.float64)
 
 
 def is_on(value: Any) -> bool:
@@ -486,14 +488,21 @@ def widen_into(out: np.ndarray, value: np.ndarray) -> None:
         out[..., j] = value[..., 0]
 
 
-def widen(value: Any, shape: tuple[int, ...]) -> Any:
-    """A hyperparameter at the full ``shape`` of the parameters (a scalar stays a scalar),
-    so that the in-place arithmetic runs on arrays of one shape (see :func:`widen_into`)."""
+def widen(value: Any, like: np.ndarray | tuple[int, ...]) -> Any:
+    """A hyperparameter at the full shape and in the memory layout of ``like``, the
+    parameters, or at a shape given as a tuple (row-major); a scalar stays a scalar. The
+    in-place arithmetic then runs on arrays of one shape and one layout (see :func:`widen_into`)."""
     if not isinstance(value, np.ndarray):
         return value
-    out = np.empty(shape)
-    widen_into(out, np.broadcast_to(value, shape[:-1] + (1,)))
+    out = np.empty(like) if isinstance(like, tuple) else np.empty_like(like, dtype=np.float64)
+    widen_into(out, np.broadcast_to(value, out.shape[:-1] + (1,)))
     return out
+
+
+def layout(a: np.ndarray) -> tuple:
+    """An array's shape and memory layout: the key under which hyperparameters widened
+    for it are kept (:meth:`Optimizer._derived`)."""
+    return a.shape, a.strides
 
 
 def lerp_into(buf: np.ndarray, target: np.ndarray, w: LerpWeight, tmp: np.ndarray) -> None:
@@ -537,8 +546,15 @@ class Powers:
 
     def __call__(self, t: int) -> Any:
         if isinstance(self.beta, np.ndarray):
-            return np.take(self.values**t, self.inverse)
+            return (self.values**t).take(self.inverse)
         return self.beta**t
+
+    def bias_correction(self, t: int) -> Any:
+        """``1 - beta**t`` (:func:`bias_correction`), the subtraction done once per distinct
+        value too: the same doubles as subtracting on every cell (a fresh array for a batch)."""
+        if isinstance(self.beta, np.ndarray):
+            return (1.0 - self.values**t).take(self.inverse)
+        return 1.0 - self.beta**t
 
 
 def ema_sq(buf: np.ndarray, g: np.ndarray, beta: Any) -> np.ndarray:

@@ -158,7 +158,7 @@ v_t &\leftarrow \beta_2\, v_{t-1} + (1-\beta_2)\, g_t^2, \quad \hat v_t \leftarr
         # the product is per trajectory: an array only when beta1 or momentum_decay is one
         mu1 = self._mu(1)
         prod = 1.0 if isinstance(mu1, float) else np.ones(np.shape(params)[:-1] + (1,))
-        return NAdamState(count=0, exp_avg=z, exp_avg_sq=z.copy(), mu_product=prod)
+        return NAdamState(count=0, exp_avg=z, exp_avg_sq=z.copy(order="K"), mu_product=prod)
 
     def _denom(self, v: np.ndarray, count: int) -> np.ndarray:
         return np.sqrt(v / bias_correction(self._h["betas"][1], count)) + self._h["eps"]

@@ -138,7 +138,7 @@ r_t &\leftarrow \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}{(\rho_\infty-4)(\
 
     def init(self, params: np.ndarray) -> RAdamState:
         z = zeros_like(params)
-        return RAdamState(count=0, exp_avg=z, exp_avg_sq=z.copy())
+        return RAdamState(count=0, exp_avg=z, exp_avg_sq=z.copy(order="K"))
 
     def _adaptive_scale(self, v: np.ndarray, count: int) -> Any:
         """The factor that multiplies ``lr * m_hat``: ``r_t sqrt(1-beta2^t) / (sqrt(v)+eps)``

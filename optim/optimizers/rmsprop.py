@@ -23,6 +23,7 @@ from .base import (
     eps_hparam,
     f64,
     is_on,
+    layout,
     lerp,
     lr_hparam,
     where_on,
@@ -160,7 +161,9 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
 
     def init(self, params: np.ndarray) -> RMSpropState:
         z = zeros_like(params)
-        return RMSpropState(count=0, square_avg=z, grad_avg=z.copy(), momentum_buffer=z.copy())
+        return RMSpropState(
+            count=0, square_avg=z, grad_avg=z.copy(order="K"), momentum_buffer=z.copy(order="K")
+        )
 
     def _denom(self, v: np.ndarray, gbar: np.ndarray) -> np.ndarray:
         if self._h["centered"]:
@@ -194,16 +197,13 @@ b_t &\leftarrow \mu\, b_{t-1} + g_t / r_t \\
         if not plain:
             return super().step_into(params, grad, state, out, lr=lr)
         # :meth:`step` without momentum or centering, written over the state and ``out``
-        shape = v.shape
         alpha, rest, eps, lr0 = self._derived(
-            shape,
-            lambda: tuple(
-                widen(x, shape) for x in (h["alpha"], 1.0 - h["alpha"], h["eps"], h["lr"])
-            ),
+            layout(v),
+            lambda: tuple(widen(x, v) for x in (h["alpha"], 1.0 - h["alpha"], h["eps"], h["lr"])),
         )
-        lr = lr0 if lr is None else widen(as_batch(lr), shape)
+        lr = lr0 if lr is None else widen(as_batch(lr), v)
         g = f64(grad)
-        tmp = np.empty(shape)
+        tmp = np.empty_like(v)
         ema_sq_into(v, g, alpha, rest, tmp)
         np.sqrt(v, out=out)
         out += eps  # r

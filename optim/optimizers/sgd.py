@@ -22,6 +22,7 @@ from .base import (
     check_range,
     f64,
     is_on,
+    layout,
     lr_hparam,
     where_on,
     widen,
@@ -159,16 +160,16 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
         d = g
         if is_on(mu):
             if state.count == 0:
-                new_buf = g.copy()  # torch: the buffer starts as a clone of g_1
+                new_buf = g.copy(order="K")  # torch: the buffer starts as a clone of g_1
             else:
                 new_buf = buf * mu + (1.0 - h["dampening"]) * g
             d = where_on(mu, g + mu * new_buf if h["nesterov"] else new_buf, g)
             buf = where_on(mu, new_buf, buf)
         return params - self._lr(lr) * d, SGDState(state.count + 1, buf)
 
-    def _in_place(self, shape: tuple[int, ...]) -> SimpleNamespace | None:
-        """What :meth:`step_into` reads of the hyperparameters at ``shape``, prepared once
-        (``None``: an option it leaves to :meth:`step`)."""
+    def _in_place(self, like: np.ndarray) -> SimpleNamespace | None:
+        """What :meth:`step_into` reads of the hyperparameters at the shape and layout of
+        ``like``, prepared once (``None``: an option it leaves to :meth:`step`)."""
         h = self._h
         mu, damp = h["momentum"], h["dampening"]
         # a batch whose momentum is 0 in some rows only takes two branches: step does that
@@ -178,15 +179,15 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
         plain = isinstance(damp, float) and damp == 0.0  # (1 - 0) * g is g itself
         return SimpleNamespace(
             momentum=is_on(mu),
-            mu=widen(mu, shape),
-            rest=None if plain else widen(1.0 - damp, shape),
+            mu=widen(mu, like),
+            rest=None if plain else widen(1.0 - damp, like),
             nesterov=h["nesterov"],
-            lr=widen(h["lr"], shape),
+            lr=widen(h["lr"], like),
         )
 
     def step_into(self, params, grad, state, out, lr=None):
         buf = state.momentum_buffer
-        k = self._derived(buf.shape, lambda: self._in_place(buf.shape))
+        k = self._derived(layout(buf), lambda: self._in_place(buf))
         if k is None:
             return super().step_into(params, grad, state, out, lr=lr)
         # :meth:`step` with every result written over the state's buffer and ``out``
@@ -211,7 +212,7 @@ d_t &\leftarrow \begin{cases} g_t + \mu\, b_t & \text{nesterov} \\ b_t & \text{o
         if lr is None:
             lr = k.lr
         elif isinstance(lr, np.ndarray) or np.ndim(lr):
-            lr = widen(as_batch(lr), buf.shape)
+            lr = widen(as_batch(lr), buf)
         np.multiply(d, lr, out=out)
         np.subtract(params, out, out=out)
         return SGDState(state.count + 1, buf)
