@@ -218,3 +218,46 @@ def test_status_words_say_stopped_early_unless_at_a_minimum():
     traj = optim.run(bowl, optim.make_optimizer("sgd", lr=0.001), bowl.start, 30)
     assert status_words(traj) == "ran all 30 steps"
     assert json.dumps(status_words(traj)).isascii()
+
+
+def _step_titles(fig):
+    layout = fig.to_dict()["layout"]
+    return {
+        k: (v.get("title") or {}).get("text", "")
+        for k, v in layout.items()
+        if k.startswith("xaxis") and k != "xaxis"
+    }
+
+
+def test_beside_the_map_only_the_lowest_line_chart_says_step_and_not_above_a_data_view():
+    fig, _, _ = race(optim.make_surface("bowl"), [("sgd", {"lr": 0.1})], 20, classroom=True)
+    titles = _step_titles(fig)
+    assert list(titles.values()) == ["", "", "", "step"]  # loss, ‖g‖, eff lr x, eff lr y
+    # a data problem adds the data view under them: its heading would meet "step"
+    data, _, _ = race(optim.make_surface("linear"), [("sgd", {"lr": 0.1})], 20, classroom=True)
+    titles = _step_titles(data)
+    assert len(titles) == 5 and "step" not in list(titles.values())[:4]
+
+
+def _decade_labels(axis: dict) -> int:
+    a, b = axis["range"]
+    d = axis["dtick"]
+    return int(np.floor(b / d) - np.ceil(a / d) + 1)
+
+
+def test_a_short_log_panel_gets_few_decade_labels_that_do_not_overlap():
+    # Linear regression falls through many decades; beside the map, with the data view,
+    # each line chart is only a few text lines high
+    specs = [("sgd", {"lr": 0.1}), ("adam", {"lr": 0.1})]
+    fig, _, _ = race(optim.make_surface("linear"), specs, 200, classroom=True)
+    layout = fig.to_dict()["layout"]
+    plot_h = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
+    loss = layout["yaxis2"]
+    assert loss["range"][1] - loss["range"][0] > 6  # many decades
+    px = (loss["domain"][1] - loss["domain"][0]) * plot_h
+    font = loss["tickfont"]["size"]
+    assert _decade_labels(loss) == 2 and px / 2 > 2 * font  # two labels, well apart
+    # a tall panel keeps a label every few decades
+    tall, _, _ = race(optim.make_surface("linear"), specs, 200)
+    axis = tall.to_dict()["layout"]["yaxis2"]
+    assert _decade_labels(axis) >= 4

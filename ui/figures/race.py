@@ -206,7 +206,9 @@ def race_figure(
         traces.append(_cursor(t_end, lo, hi, xa, ya))
         cursor_idx.append(len(traces) - 1)
         # "step" under the bottom panels only: elsewhere it would meet the next panel's name
-        bottom = j == len(panels) - 1 if arrangement == "side" else j >= len(panels) - 2
+        # (beside the map, the data view's heading sits right under the last line panel)
+        side_last = j == len(panels) - 1 and model is None
+        bottom = side_last if arrangement == "side" else j >= len(panels) - 2
         _panel_axes(layout, ax_n, boxes[j], panel, t_end, f, last=bottom)
 
     fit_idx = []
@@ -446,8 +448,13 @@ def _panel_axes(layout: dict, n: int, box: tuple, panel: dict, t_end: int, f: di
         zeroline=False,
     )
     values = [y for _, y in panel["data"]]
+    # as many decade labels as the panel's height holds (two and a half lines each)
+    panel_px = (y1 - y0) * (layout["height"] - layout["margin"]["t"] - layout["margin"]["b"])
+    labels = max(2, int(panel_px // (2.5 * small["size"])))
     yaxis = (
-        log_axis(values, n_ticks=3) if panel["log"] else dict(type="linear", exponentformat="power")
+        log_axis(values, n_ticks=3, max_labels=labels)
+        if panel["log"]
+        else dict(type="linear", exponentformat="power")
     )
     # a fixed range: a frame moving the cursor never makes Plotly re-measure the panel
     lo, hi = panel["range"]

@@ -194,9 +194,12 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return ticks
 
 
-def log_axis(values: Sequence[np.ndarray], n_ticks: int = 5, **extra: Any) -> dict:
+def log_axis(
+    values: Sequence[np.ndarray], n_ticks: int = 5, max_labels: int = 6, **extra: Any
+) -> dict:
     """A log axis that always reads as numbers: decade ticks (10⁻³) across decades, and
-    round values (0.2, 0.3, ...) when the data span less than one decade."""
+    round values (0.2, 0.3, ...) when the data span less than one decade. ``max_labels``:
+    at most this many decade labels (a short panel has room for few)."""
     axis: dict[str, Any] = dict(type="log", exponentformat="power", **extra)
     v = np.concatenate([np.ravel(a) for a in values] or [np.zeros(0)])
     v = v[np.isfinite(v) & (v > 0)]
@@ -206,7 +209,12 @@ def log_axis(values: Sequence[np.ndarray], n_ticks: int = 5, **extra: Any) -> di
     if hi / lo > 10:
         # a tick every decade, or every second or third one when many decades meet
         # in a short panel (their labels would otherwise run into one another)
-        axis["dtick"] = max(1, math.ceil(math.log10(hi / lo) / 5))
+        a, b = math.log10(lo), math.log10(hi)
+        dtick = max(1, math.ceil((b - a) / 5))
+        a, b = a - 0.05 * (b - a), b + 0.05 * (b - a)  # with the charts' 5 % padding
+        while dtick < b - a and math.floor(b / dtick) - math.ceil(a / dtick) + 1 > max_labels:
+            dtick += 1
+        axis["dtick"] = dtick
     else:
         ticks = nice_ticks(lo, hi, n_ticks) if hi > lo else [lo]
         if len(ticks) < 2:  # a flat series: its value, and a range around it
