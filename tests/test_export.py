@@ -302,3 +302,24 @@ def test_a_title_of_any_length_starts_at_the_top_uncut(lines):
     dark = np.flatnonzero((img[..., :3].min(axis=-1) < 128).any(axis=1)) / scale
     assert not (dark < 2).any(), "the title is cut at the top"
     assert 4 <= dark.min() <= 20, dark.min()  # no empty band above it
+
+
+def test_starting_the_browser_does_not_eat_the_pictures_time(runs, monkeypatch):
+    """The first export after a start waits for its browser to come up, then gets the
+    full render time (on a loaded machine a start took most of it, and the first
+    picture failed as 'took longer than 15 s')."""
+    import time
+
+    class SlowStart:
+        def __init__(self, browser: str) -> None:
+            time.sleep(0.6)  # more than the whole render time below
+
+        def render(self, fig, width, height, timeout):
+            assert timeout > 0.4
+            return b"picture"
+
+    monkeypatch.setattr(export, "chromium_path", lambda: "chromium")
+    monkeypatch.setattr(export, "_Renderer", SlowStart)
+    monkeypatch.setattr(export, "_renderer", None)
+    monkeypatch.setattr(export, "RENDER_TIMEOUT_S", 0.5)
+    assert export.png_bytes(figures.loss_figure(runs[1])) == b"picture"

@@ -187,9 +187,13 @@ def png_bytes(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> bytes
     if not _lock.acquire(timeout=_QUEUE_TIMEOUT_S):
         raise ExportUnavailable("Many pictures are being made at the moment; try again.")
     try:
-        deadline = time.monotonic() + RENDER_TIMEOUT_S
+        deadline = None
         for attempt in (1, 2):
             renderer = _get_renderer()
+            if deadline is None:
+                # the clock starts once a browser is up: starting one has its own limit,
+                # and the first picture after a (slow) start must not pay for it
+                deadline = time.monotonic() + RENDER_TIMEOUT_S
             left = deadline - time.monotonic()
             try:
                 if left <= 0:
