@@ -116,19 +116,36 @@ def lambdify_source(args: Sequence[sp.Symbol], exprs: Any, cse: bool = False) ->
 
 
 def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
-    """Compile ``lambdify_source`` output after checking it is nothing but arithmetic.
+    """Compile ``lambdify_source`` output after checking it is nothing but arithmetic
+    (:func:`arithmetic_function`): the source came from another process, so it is checked,
+    not trusted."""
+    tree, fn = arithmetic_function(source, args)
+    namespace = {"numpy": np, "__builtins__": {"abs": abs}}
+    exec(compile(tree, "<formula>", "exec"), namespace)  # checked: arithmetic only
+    return namespace[fn.name]
 
-    Allowed: one function of ``args``, assignments to plain names, a return of a value or a
-    list, numbers, + - * / ** and unary minus, and calls of ``abs`` or of the NumPy functions
-    the printer writes for the parser's functions and their derivatives (``_NUMPY_NAMES``).
-    Anything else (an import, an attribute other than numpy's, a subscript, a keyword)
-    raises ``ValueError``: the source came from another process, so it is checked, not trusted.
+
+def arithmetic_function(
+    source: str, args: Sequence[str] | None = ("x", "y")
+) -> tuple[ast.Module, ast.FunctionDef]:
+    """The syntax tree of ``source`` and its one function, after checking that the
+    function is nothing but arithmetic. Every piece of generated code this module runs
+    passes here first.
+
+    Allowed: one function of ``args`` (of two plain arguments when ``args`` is ``None``),
+    assignments to plain names, a return of a value or a list, numbers, + - * / ** and
+    unary minus, and calls of ``abs`` or of the NumPy functions the printer writes for the
+    parser's functions and their derivatives (``_NUMPY_NAMES``). Anything else (an
+    import, an attribute other than numpy's, a subscript, a keyword) raises ``ValueError``.
     """
     tree = ast.parse(source)
     fn = tree.body[0] if len(tree.body) == 1 else None
     if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
         raise ValueError("compiled formula: expected one plain function")
-    if [a.arg for a in fn.args.args] != list(args) or fn.args.vararg or fn.args.kwarg:
+    params = [a.arg for a in fn.args.args]
+    if args is None and len(params) == 2:
+        args = params
+    if args is None or params != list(args) or fn.args.vararg or fn.args.kwarg:
         raise ValueError("compiled formula: unexpected arguments")
     names = set(args)
     for stmt in fn.body:
@@ -152,9 +169,7 @@ def load_source(source: str, args: Sequence[str] = ("x", "y")) -> Callable:
             ok = type(node.value) in (int, float)
         if not ok:
             raise ValueError(f"compiled formula: {type(node).__name__} is not allowed")
-    namespace = {"numpy": np, "__builtins__": {"abs": abs}}
-    exec(compile(tree, "<formula>", "exec"), namespace)  # checked above: arithmetic only
-    return namespace[fn.name]
+    return tree, fn
 
 
 _SOURCE_GLOBALS = frozenset({"numpy", "abs"})
@@ -224,11 +239,9 @@ def gradient_writer(value_and_grad: Callable) -> Callable | None:
     is then computed in place instead of in two temporaries copied into it afterwards.
     """
     try:
-        tree = ast.parse(inspect.getsource(value_and_grad))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    fn = tree.body[0] if tree.body else None
-    if not isinstance(fn, ast.FunctionDef) or len(fn.args.args) != 2:
+        # the same check as any code from another process: arithmetic, nothing else
+        tree, fn = arithmetic_function(inspect.getsource(value_and_grad), args=None)
+    except (OSError, TypeError, SyntaxError, ValueError):
         return None
     returned = fn.body[-1].value if isinstance(fn.body[-1], ast.Return) else None
     if not isinstance(returned, ast.List) or len(returned.elts) != 3:
@@ -252,7 +265,8 @@ def gradient_writer(value_and_grad: Callable) -> Callable | None:
         for name, e in zip(outs, returned.elts[1:], strict=True)
     ]
     fn.body.append(ast.Return(returned.elts[0]))
-    namespace = dict(value_and_grad.__globals__)  # lambdify's: numpy and nothing else
+    namespace = {"numpy": np, "__builtins__": {"abs": abs}}
+    # checked above: arithmetic, plus the ufunc calls and array writes made here
     exec(compile(ast.fix_missing_locations(tree), "<gradient writer>", "exec"), namespace)
     return namespace[fn.name]
 

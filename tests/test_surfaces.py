@@ -254,3 +254,26 @@ def test_a_formula_compiled_elsewhere_keeps_its_plain_gradient():
     loss, grad = s.value_and_grad(pts)
     np.testing.assert_array_equal(loss, f)
     np.testing.assert_array_equal(grad, np.stack([gu, gv], -1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_surface_gets_its_in_place_gradient(name):
+    # the writer is the checked source rewritten: a check that refused a surface's own
+    # formula would quietly cost every big batch its fast path
+    assert optim.make_surface(name)._gradient_writer is not None
+
+
+def _opens_a_file(x, y):
+    return [open(x).read(), x, y]  # noqa: SIM115 (never called: only its source is read)
+
+
+def _writes_to_a_subscript(x, y):
+    x[0] = y
+    return [x, x, y]
+
+
+@pytest.mark.parametrize("fn", [_opens_a_file, _writes_to_a_subscript])
+def test_the_gradient_writer_rewrites_nothing_but_arithmetic(fn):
+    from optim.surfaces import gradient_writer
+
+    assert gradient_writer(fn) is None
