@@ -25,7 +25,6 @@ import argparse
 import contextlib
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.appserver import CHROMIUM_ARGS, free_port, serve_app  # noqa: E402
 from ui.export import chromium_path  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "deploy"))
+import serve  # noqa: E402
 
 EMPTY = "import streamlit as st\nst.title('Empty')\nst.write('nothing to compute')\n"
 TIMEOUT_MS = 120_000
@@ -60,16 +62,7 @@ def server_pid(url: str) -> int:
 
 def frontend_bytes(control: str) -> int:
     """Bytes HAProxy's frontend has sent to clients so far (``show stat``'s ``bout``)."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(control)
-        s.sendall(b"show stat\n")
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    rows = data.decode().strip().splitlines()
-    head = rows[0].lstrip("# ").split(",")
-    for row in rows[1:]:
-        r = dict(zip(head, row.split(","), strict=False))
+    for r in serve.show_stat(control):
         if r["svname"] == "FRONTEND" and r["pxname"] == "playground":
             return int(r["bout"])
     raise RuntimeError("no playground frontend in HAProxy's stats")

@@ -236,6 +236,20 @@ backend streamlit
 """
 
 
+def show_stat(control: str) -> list[dict[str, str]]:
+    """HAProxy's ``show stat`` through its control socket: one row per proxy and server,
+    column name -> value (``pxname``, ``svname``, ``scur``, ``bout``, ...)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(control)
+        s.sendall(b"show stat\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    rows = data.decode().strip().splitlines()
+    head = rows[0].lstrip("# ").split(",")
+    return [dict(zip(head, row.split(","), strict=False)) for row in rows[1:]]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

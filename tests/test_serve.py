@@ -15,7 +15,6 @@ import gzip
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -70,15 +69,7 @@ class Served:
 
     def stat(self) -> dict[str, dict[str, str]]:
         """HAProxy's ``show stat`` for the app's workers: name -> column -> value."""
-        with socket.socket(socket.AF_UNIX) as s:
-            s.connect(self.control)
-            s.sendall(b"show stat\n")
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-        rows = data.decode().strip().splitlines()
-        head = rows[0].lstrip("# ").split(",")
-        table = [dict(zip(head, r.split(","), strict=False)) for r in rows[1:]]
+        table = serve.show_stat(self.control)
         return {r["svname"]: r for r in table if r["pxname"] == "streamlit"}
 
 
