@@ -82,16 +82,17 @@ class Ensemble:
         self, params: np.ndarray, grad: np.ndarray, state: tuple, out: np.ndarray, lr=None
     ):
         """:meth:`step` written into ``out``: each member steps its own rows in place."""
-        if lr is None:
-            return tuple(
-                [
-                    m.step_into(params[r], grad[r], s, out[r])
-                    for m, r, s in zip(self.members, self._slices, state, strict=True)
-                ]
-            )
         return tuple(
-            m.step_into(params[a:b], grad[a:b], s, out[a:b], lr=self._lr(lr, a, b))
-            for (m, a, b), s in zip(self._rows(), state, strict=True)
+            [
+                m.step_into(
+                    params[r],
+                    grad[r],
+                    s,
+                    out[r],
+                    lr=None if lr is None else self._lr(lr, r.start, r.stop),
+                )
+                for m, r, s in zip(self.members, self._slices, state, strict=True)
+            ]
         )
 
     def effective_lr(self, state: tuple, lr: Any = None) -> np.ndarray:
