@@ -170,9 +170,8 @@ def race_figure(
             )
         )
         arrow_idx.append(len(traces) - 1)
-    if series:  # the arrows' legend entries join the header's count of legend rows
-        head = layout["meta"]["header"]
-        head["legend_items"] = [*head["legend_items"], *(label for _, label, _ in ARROWS)]
+    # the header counts legend rows from every entry the figure shows (the arrows' too)
+    layout["meta"]["header"]["legend_items"] = [t["name"] for t in traces if t.get("showlegend")]
 
     # -- line panels: (axis number, y title, values per series, x per series)
     panels = _panel_data(series)
