@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from . import export, nav
+from .state import escape_markdown
 
 _STORE = "_pngs"  # session state: {picture key: (what it shows, bytes)}
 
@@ -53,7 +54,10 @@ def png_buttons(pictures: Sequence[Picture], cols: Sequence[Any]) -> None:
         with st.spinner(f"Making {p.label}…"), nav.outside_slot():
             data = export.png_bytes(fig)
     except export.ExportUnavailable as err:
-        st.warning(f"{p.label} could not be made. {err}", icon=":material/error:")
+        # the reason as written, never read as Markdown
+        st.warning(
+            f"{p.label} could not be made. {escape_markdown(str(err))}", icon=":material/error:"
+        )
         return
     store[p.key] = (p.shows, data)
     _download(slot, p, data)
