@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -92,7 +93,18 @@ def test_png_download_is_a_png_of_the_promised_size(page: Page, app_url, artifac
     make.click()
     # made in that run: then its download button, with the file's size
     button = page.get_by_role("button", name=re.compile(r"Loss \(PNG\), [0-9.]+ (kB|MB)"))
-    expect(button).to_be_visible(timeout=LONG)
+    try:
+        expect(button).to_be_visible(timeout=LONG / 2)
+    except AssertionError:
+        # Now and then (1 run in 10 to 30, after other tests) the press lands beside the
+        # button: the panel just opened is still moving, and the click's target was the
+        # panel's body (seen with a click listener); no run follows, "Make" stays, and
+        # no message. A second press must work.
+        expect(page.get_by_text("could not be made")).to_have_count(0)
+        expect(make).to_be_visible()
+        warnings.warn("the first press of Make gave no run; pressed again", stacklevel=1)
+        make.click()
+        expect(button).to_be_visible(timeout=LONG)
     with page.expect_download(timeout=LONG) as info:
         button.click()
     path = artifacts / "loss.png"
