@@ -64,7 +64,11 @@ def png_buttons(pictures: Sequence[Picture], cols: Sequence[Any]) -> None:
 
 
 def size_text(n_bytes: int) -> str:
-    """A file's size as a download button states it: "85 kB", "1.2 MB"."""
+    """A file's size as a download button states it.
+
+    >>> size_text(85_000), size_text(1_234_567)
+    ('85 kB', '1.2 MB')
+    """
     return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e5 else f"{max(n_bytes / 1e3, 1):.0f} kB"
 
 
