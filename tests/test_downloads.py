@@ -1,9 +1,10 @@
 """Downloads made on demand, on a server shared by a class.
 
-A download button whose file is made when pressed (CSV, PNG) hands the browser an address
-that the browser then fetches. That file must still be there when the browser comes for
-it, however many other students rerun in between, and go away once its own session has
-moved on (runs again). Five students exporting a PNG at the same moment each get one.
+A download button whose file is handed over when pressed (a CSV, a made PNG) gives the
+browser an address that the browser then fetches. That file must still be there when the
+browser comes for it, however many other students rerun in between, and go away once its
+own session has moved on (runs again). Five students making a PNG at the same moment
+each get one.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ def _status(url: str) -> tuple[int, bytes]:
 
 
 def _deferred(replies, label: str) -> str:
+    """The file id of the download button ``label`` (its size may follow: "…, 0.1 MB")."""
     for button in wsclient.of_kind(replies, "download_button"):
-        if button.label == label:
+        if button.label == label or button.label.startswith(f"{label}, "):
             assert button.deferred_file_id, f"{label}: made on demand"
             return button.deferred_file_id
     raise LookupError(f"no download button {label!r}")
@@ -72,6 +74,13 @@ def test_a_prepared_download_outlives_other_sessions_reruns(server):
     assert after_own_rerun == 404, "a session's prepared files are released when it reruns"
 
 
+def _button(replies, label: str) -> str:
+    for button in wsclient.of_kind(replies, "button"):
+        if button.label == label:
+            return button.id
+    raise LookupError(f"no button {label!r}")
+
+
 async def _five_png(url: str) -> list[tuple[int, bytes]]:
     async with (
         wsclient.session(url) as a,
@@ -82,14 +91,19 @@ async def _five_png(url: str) -> list[tuple[int, bytes]]:
     ):
         sessions = [a, b, c, d, e]
         firsts = [await wsclient.rerun(ws) for ws in sessions]
-        addresses = await asyncio.gather(
+        # all five press "Make" at once: each run waits its turn for the renderer
+        made = await asyncio.gather(
             *(
-                wsclient.prepare_download(
-                    ws, wsclient.session_id(first), _deferred(first, "Contour (PNG)")
-                )
+                wsclient.rerun(ws, widgets=wsclient.pressed(_button(first, "Make Contour (PNG)")))
                 for ws, first in zip(sessions, firsts, strict=True)
             )
         )
+        addresses = [
+            await wsclient.prepare_download(
+                ws, wsclient.session_id(first), _deferred(after, "Contour (PNG)")
+            )
+            for ws, first, after in zip(sessions, firsts, made, strict=True)
+        ]
         return [await asyncio.to_thread(_status, url + a) for a in addresses]
 
 

@@ -323,3 +323,38 @@ def test_starting_the_browser_does_not_eat_the_pictures_time(runs, monkeypatch):
     monkeypatch.setattr(export, "_renderer", None)
     monkeypatch.setattr(export, "RENDER_TIMEOUT_S", 0.5)
     assert export.png_bytes(figures.loss_figure(runs[1])) == b"picture"
+
+
+class _Broken:
+    """A renderer whose browser says something only a developer can read."""
+
+    words = "BrowserFailedError: `choreo_get_chrome` at /opt/x, code -11"
+
+    def __init__(self, browser: str, start: bool = True) -> None:
+        if start:
+            raise RuntimeError(self.words)
+
+    def render(self, fig, width, height, timeout):
+        raise RuntimeError(self.words)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("where", ["start", "render"])
+def test_a_failing_browser_is_told_in_plain_words_and_logged_in_its_own(
+    runs, monkeypatch, caplog, where
+):
+    """What a student reads says what happened and what to do; the browser's own message
+    goes to the server's log."""
+    monkeypatch.setattr(export, "chromium_path", lambda: "chromium")
+    monkeypatch.setattr(export, "_renderer", None)
+    monkeypatch.setattr(
+        export, "_Renderer", _Broken if where == "start" else lambda b: _Broken(b, start=False)
+    )
+    with pytest.raises(export.ExportUnavailable) as info:
+        export.png_bytes(figures.loss_figure(runs[1]))
+    said = str(info.value)
+    assert "try again" in said and "camera icon" in said
+    assert "choreo" not in said and "Error" not in said and "/opt" not in said
+    assert _Broken.words in caplog.text

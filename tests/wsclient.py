@@ -46,6 +46,15 @@ def widget_strings(values: dict[str, str]) -> WidgetStates:
     return states
 
 
+def pressed(button_id: str) -> WidgetStates:
+    """Widget states in which one button was pressed, as a click sends them."""
+    states = WidgetStates()
+    w = states.widgets.add()
+    w.id = button_id
+    w.trigger_value = True
+    return states
+
+
 async def rerun(
     ws,
     query: str = "",

@@ -18,6 +18,7 @@ import concurrent.futures
 import contextlib
 import copy
 import glob
+import logging
 import os
 import shutil
 import threading
@@ -44,10 +45,9 @@ _START_TIMEOUT_S = 30.0
 _QUEUE_TIMEOUT_S = 60.0
 
 
-NO_PNG = (
-    "PNG export needs a Chromium browser on the server, and none was found. "
-    "The camera icon above each chart still saves what you see."
-)
+CAMERA = "The camera icon above each chart still saves what you see."
+NO_PNG = f"PNG export needs a Chromium browser on the server, and none was found. {CAMERA}"
+_log = logging.getLogger(__name__)
 
 
 class ExportUnavailable(RuntimeError):
@@ -144,16 +144,22 @@ def _get_renderer() -> _Renderer:
     if _renderer is None:
         browser = chromium_path()
         if browser is None:
-            raise ExportUnavailable(
-                "PNG export needs Chromium, and none was found. Install the 'chromium' "
-                "package or set CHROMIUM_PATH to a Chromium or Chrome executable."
+            _log.warning(
+                "PNG export: no Chromium found; install the 'chromium' package or set "
+                "CHROMIUM_PATH to a Chromium or Chrome executable"
             )
+            raise ExportUnavailable(NO_PNG)
         try:
             _renderer = _Renderer(browser)
         except ImportError as err:
-            raise ExportUnavailable("PNG export needs the 'kaleido' package.") from err
+            raise ExportUnavailable(f"PNG export needs the 'kaleido' package. {CAMERA}") from err
         except Exception as err:
-            raise ExportUnavailable(f"Could not start Chromium for PNG export: {err}") from err
+            # the browser's own words are for the server's log, not for a student
+            _log.warning("PNG export: Chromium at %s did not start", browser, exc_info=True)
+            raise ExportUnavailable(
+                "The server's browser that draws the pictures did not start; try again "
+                f"in a moment. {CAMERA}"
+            ) from err
     return _renderer
 
 
@@ -213,7 +219,10 @@ def png_bytes(fig: go.Figure, *, width: int = 1600, height: int = 1000) -> bytes
                 _abandon(renderer)
                 _renderer = None
                 if attempt == 2:
-                    raise ExportUnavailable(f"PNG export failed: {err}") from err
+                    _log.warning("PNG export: the render failed twice", exc_info=True)
+                    raise ExportUnavailable(
+                        f"The server's browser could not draw this picture; try again. {CAMERA}"
+                    ) from err
         raise AssertionError("unreachable")
     finally:
         _lock.release()

@@ -11,7 +11,7 @@ import csv
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from .controls import (
     surface_label,
 )
 from .export_csv import csv_button, csv_cell
+from .export_png import Picture, png_buttons
 from .figures.maps import BasinPanel, Panel, basins_figure, cell_of_click, map_figure, race_figure
 from .links import RunSpec, exact, hyper_of, playground_link, playground_query
 from .runs import build_surface
@@ -415,11 +416,7 @@ def sensitivity_section(url: UrlSettings, setup: Setup) -> None:
         st.switch_page("app_pages/playground.py", query_params=playground_query(run))
     if theory is not None:
         theory_panel(setup, theory)
-    exports(
-        "map",
-        fig,
-        lambda: sweep_csv(choices, results),
-    )
+    exports("map", fig, lambda: sweep_csv(choices, results), (setup, metric, n, lr_range))
 
 
 def _clicked(fig, event) -> tuple[int, int, int] | None:
@@ -510,19 +507,16 @@ def sweep_csv(choices: list[Choice], results: list) -> bytes:
     return buf.getvalue().encode()
 
 
-def exports(name: str, fig, make_csv: Callable[[], bytes]) -> None:
+def exports(name: str, fig, make_csv: Callable[[], bytes], shows: Hashable) -> None:
+    """The grid as CSV and the chart as PNG; ``shows``: the settings the chart is drawn
+    from (a made PNG is offered while they stay the same)."""
     with st.expander("Export", icon=":material/download:"):
         cols = st.columns(2)
         csv_button(cols[0], "Grid (CSV)", make_csv, f"{name}.csv", f"map_dl_{name}_csv")
         if export.export_available():
-            cols[1].download_button(
-                "Picture (PNG)",
-                data=lambda: export.png_bytes(fig),
-                file_name=f"{name}.png",
-                mime="image/png",
-                key=f"map_dl_{name}_png",
-                on_click="ignore",
-                icon=":material/image:",
+            png_buttons(
+                [Picture("Picture (PNG)", f"{name}.png", f"map_png_{name}", shows, lambda: fig)],
+                cols[1:],
             )
         else:
             cols[1].info(export.NO_PNG)
@@ -584,7 +578,7 @@ def basins_section(url: UrlSettings, setup: Setup) -> None:
         f"counts as reaching one when it ends within {maps[0].radius:.3g} of it. Grey: none "
         "reached in time; dark red: diverged."
     )
-    exports("basins", fig, lambda: basins_csv(choices, maps))
+    exports("basins", fig, lambda: basins_csv(choices, maps), (setup, n))
 
 
 def basins_csv(choices: list[Choice], maps: list) -> bytes:
@@ -696,7 +690,7 @@ def race_section(url: UrlSettings, setup: Setup) -> None:
         "(log-uniform where the slider is logarithmic; weight decay stays at its default, "
         "since it changes the loss being minimised). Empty: diverged."
     )
-    exports("race", fig, lambda: race_csv(rows))
+    exports("race", fig, lambda: race_csv(rows), (setup, n, seed))
 
 
 def race_csv(rows: list[dict]) -> bytes:

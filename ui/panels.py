@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import optim
 from . import algorithms, export, export_csv, export_slides, share
 from .controls import COMPARE, RunSettings
 from .export_csv import csv_button
+from .export_png import Picture, png_buttons
 from .runs import View, chart, inspect_step, results
 from .state import UrlSettings, escape_markdown, fmt_number
 
@@ -125,30 +127,15 @@ def export_panel(view: View, series: list) -> None:
         )
         # a chart an exercise link hides is not exported either
         pictures = [
-            p
-            for p in (
-                ("Contour (PNG)", "contour_still", "contour"),
-                ("Effective lr (PNG)", "eff_lr", "effective_lr"),
-                ("Loss (PNG)", "loss", "loss"),
+            Picture(label, f"{name}.png", f"png_{name}", (view, at), partial(chart, view, kind, at))
+            for label, kind, name, at in (
+                ("Contour (PNG)", "contour_still", "contour", step),
+                ("Effective lr (PNG)", "eff_lr", "effective_lr", None),
+                ("Loss (PNG)", "loss", "loss", None),
             )
-            if p[1] not in view.hide
+            if kind not in view.hide
         ]
-        cols = st.columns(3)
-        for col, (label, kind, name) in zip(cols, pictures, strict=False):
-            col.download_button(
-                label,
-                data=_png_maker(view, kind, step),
-                file_name=f"{name}.png",
-                mime="image/png",
-                key=f"dl_{name}",
-                on_click="ignore",
-                icon=":material/image:",
-            )
-
-
-def _png_maker(view: View, kind: str, step: int):
-    # called by Streamlit only when the button is pressed
-    return lambda: export.png_bytes(chart(view, kind, step if kind == "contour_still" else None))
+        png_buttons(pictures, st.columns(3))
 
 
 def share_panel(url: UrlSettings) -> None:

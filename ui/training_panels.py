@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from . import export, share
 from .export_csv import csv_button
+from .export_png import Picture, png_buttons
 from .state import UrlSettings
 from .training import Setup, View, chart, losses_csv, results
 
@@ -32,8 +35,8 @@ def results_table(setup: Setup, level: float) -> None:
 
 
 def export_panel(view: View, hidden: frozenset[str] = frozenset()) -> None:
-    """CSV of the per-step losses; a PNG of each chart, made only when its button is pressed
-    (not of a chart an exercise link hides)."""
+    """CSV of the per-step losses; a PNG of each chart, made when asked for (not of a chart
+    an exercise link hides)."""
     with st.expander("Export", icon=":material/download:"):
         csv_button(
             st,
@@ -45,22 +48,12 @@ def export_panel(view: View, hidden: frozenset[str] = frozenset()) -> None:
         if not export.export_available():
             st.info(export.NO_PNG)
             return
-        shown = [c for c in PNG_CHARTS if c[1].removesuffix("_still") not in hidden]
-        cols = st.columns(len(PNG_CHARTS))
-        for col, (label, kind, name) in zip(cols, shown, strict=False):
-            col.download_button(
-                label,
-                data=_png_maker(view, kind),
-                file_name=f"{name}.png",
-                mime="image/png",
-                key=f"tr_dl_{name}",
-                on_click="ignore",
-                icon=":material/image:",
-            )
-
-
-def _png_maker(view: View, kind: str):
-    return lambda: export.png_bytes(chart(view, kind))
+        pictures = [
+            Picture(label, f"{name}.png", f"tr_png_{name}", view, partial(chart, view, kind))
+            for label, kind, name in PNG_CHARTS
+            if kind.removesuffix("_still") not in hidden
+        ]
+        png_buttons(pictures, st.columns(len(PNG_CHARTS)))
 
 
 def share_panel(url: UrlSettings) -> None:
