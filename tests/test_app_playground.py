@@ -317,6 +317,13 @@ def test_out_of_range_url_values_are_clamped_with_a_notice_keeping_the_rest():
     assert at.query_params["run"] in ([f"{label} lr=10"], f"{label} lr=10")
 
 
+def test_a_value_below_a_range_open_at_the_top_is_clamped_with_a_notice():
+    # the tolerance has a lower bound only: its notice once crashed the page
+    at = run_app({**FAST, "tol": "-185"})
+    assert "-185" in warnings_text(at) and "∞]" in warnings_text(at)
+    assert at.number_input(key="tol").value >= 0
+
+
 def test_more_than_eight_runs_in_a_link_keep_the_first_eight():
     at = run_app({**FAST, "run": [f"SGD lr={0.001 * (i + 1):g}" for i in range(10)]})
     assert len(race(at)) == 8

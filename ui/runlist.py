@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import optim
 
-from .state import clamp, fmt_number, parse_float, quote
+from .state import clamp, fmt_number, fmt_range, parse_float, quote
 
 MAX_RUNS = 8
 RUN_KEY = "run"  # the link's repeated key, one value per run, in race order
@@ -143,8 +143,7 @@ def _spec_value(spec: dict, raw: str, owner: str, notes: list[str]) -> Any:
     if fixed != value:
         notes.append(
             f"{label} = {quote(raw)} from the link is outside its range "
-            f"[{fmt_number(low) if low is not None else '−∞'}, "
-            f"{fmt_number(high) if high is not None else '∞'}]; using {fmt_number(fixed)}."
+            f"{fmt_range(low, high)}; using {fmt_number(fixed)}."
         )
     return fixed
 

@@ -33,6 +33,17 @@ def fmt_number(value: float) -> str:
     return f"{value:.6g}"
 
 
+def fmt_range(low: float | None, high: float | None) -> str:
+    """An allowed range as a notice states it; a missing bound is infinite.
+
+    >>> fmt_range(0.0, 1.0), fmt_range(0.0, None), fmt_range(None, 5)
+    ('[0, 1]', '[0, ∞]', '[−∞, 5]')
+    """
+    lo = "−∞" if low is None else fmt_number(low)
+    hi = "∞" if high is None else fmt_number(high)
+    return f"[{lo}, {hi}]"
+
+
 MAX_QUOTED = 60  # characters of a link's value quoted back in a notice
 
 
@@ -184,8 +195,8 @@ class UrlSettings:
             if integer:
                 fixed = int(round(fixed))
             self.notice(
-                f"{label} = {quote(raw)} from the link is outside [{fmt_number(low)}, "
-                f"{fmt_number(high)}]; using {fmt_number(fixed)}."
+                f"{label} = {quote(raw)} from the link is outside {fmt_range(low, high)}; "
+                f"using {fmt_number(fixed)}."
             )
             self._set(key, fixed)
         elif integer and not float(value).is_integer():
