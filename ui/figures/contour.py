@@ -5,8 +5,12 @@ Built for smooth animation:
 * the surface is a banded raster image in ``layout.images`` plus the iso-lines as one
   scatter trace (:mod:`.layers`), because a Contour trace disappears as soon as frames
   play without a full redraw;
-* frames only touch the moving traces (growing path and head marker of each series);
-  the faint full path, minima, start and iso-lines are drawn once;
+* frames only touch the moving traces (growing path and, ending in the head marker,
+  its newest stretch of each series); the faint full path, end markers, minima, start
+  and iso-lines are drawn once;
+* few traces: plotly.js redoes its per-trace work over every trace of the figure for
+  each animation frame, so what can share a trace does (a run's newest stretch and its
+  head, all runs' end markers, the colour key and the click targets);
 * arrays are float32 and the growing paths are thinned by arc length, so six
   optimizers over a thousand steps stay well under a megabyte of figure JSON.
 """
@@ -67,9 +71,11 @@ def contour_parts(
 ) -> dict:
     """Traces, layout and frames of the contour, plus what a caller adds frames to.
 
-    Trace order: iso-lines, colour-scale key, [click targets], minima, start, then five
-    traces per series: faint full path, drawn path, newest stretch of it, head marker and
-    end marker ("x" where it diverged, a dot where it converged).
+    Trace order: iso-lines, the colour-scale key (on the click targets' trace when there
+    are click targets), minima, start, then three traces per series: faint full path,
+    drawn path, and the newest stretch of it ending in the head marker (a marker on its
+    last point only); last, when a run ended early, one trace of end markers ("x" where
+    a run diverged, a dot where it converged).
 
     Animation: frame ``i`` (group ``"play"``, named ``str(i)``) shows every series at
     step ``frame_steps[i]``. The drawn path changes only every ``_CHUNK`` frames, so it
@@ -97,10 +103,14 @@ def contour_parts(
             showlegend=False,
             name="iso-lines",
         ),
-        _colour_key(levels, log_levels, f),
     ]
-    if click_targets:
-        traces.append(_click_targets((x0, x1, y0, y1), vx, vy))
+    key = _colour_key(levels, log_levels, f)
+    if click_targets:  # one trace: the key's colour bar rides on the click targets
+        targets = _click_targets((x0, x1, y0, y1), vx, vy)
+        targets["marker"].update({k: v for k, v in key["marker"].items() if k != "color"})
+        traces.append(targets)
+    else:
+        traces.append(key)
     minima = np.asarray(getattr(surface, "minima", np.zeros((0, 2))), dtype=np.float64)
     traces.append(_point_marker(minima.reshape(-1, 2), "minimum", vx, vy, f))
     if start is None:
@@ -120,8 +130,9 @@ def contour_parts(
     frame_steps = frame_schedule(t_end, n_frames if n_frames_max is None else n_frames_max)
 
     # -- per series traces
-    moving: list[int] = []  # per series: drawn path, newest stretch, head
+    moving: list[int] = []  # per series: drawn path, newest stretch ending in the head
     kept: list[np.ndarray] = []
+    ends: list[dict] = []
     for si, (s, (path, loss), n_last) in enumerate(zip(series, paths, last, strict=True)):
         status = run_status(s.traj)
         group = f"series{si}"
@@ -157,24 +168,31 @@ def contour_parts(
                 showlegend=True,
             )
         )
-        traces.append(dict(common, **_xy(path[:0]), mode="lines", line=line, hoverinfo="skip"))
+        # the newest stretch and the head in one trace: a marker on the last point only
+        tip = _tip(path, loss, np.array([k]), f["head"])
+        # a size array makes Plotly default to bubbles' 70 % opacity: the head is opaque
+        tip["marker"].update(color=s.color, opacity=1, line=dict(color="white", width=1.5))
         traces.append(
             dict(
                 common,
-                **_head(path, loss, k),
-                mode="markers",
-                marker=dict(size=f["head"], color=s.color, line=dict(color="white", width=1.5)),
+                **tip,
+                mode="lines+markers",
+                line=line,
                 hovertemplate=hover(s.label, vx, vy),
                 selected=dict(marker=dict(opacity=1)),
                 unselected=dict(marker=dict(opacity=1)),
             )
         )
-        moving += [len(traces) - 3, len(traces) - 2, len(traces) - 1]
-        traces.append(dict(common, **_end_marker(s, path, loss, n_last, status, vx, vy, f)))
+        moving += [len(traces) - 2, len(traces) - 1]
+        end = _end_point(s, path, loss, n_last, status, vx, vy, f)
+        if end is not None:
+            ends.append(end)
+    if ends:
+        traces.append(_end_markers(ends))
 
     frames: list[dict] = []
     if do_frames:
-        frames = _frames(paths, kept, last, frame_steps, moving)
+        frames = _frames(paths, kept, last, frame_steps, moving, f["head"])
     if not title:
         title = default_title(surface, series)
     layout = _contour_layout(
@@ -236,9 +254,11 @@ def _frames(
     last: list[int],
     frame_steps: np.ndarray,
     moving: list[int],
+    head_size: float,
 ) -> list[dict]:
-    """Base frames (drawn path up to each chunk start) and play frames (newest stretch, head)."""
-    drawn_idx = moving[0::3]
+    """Base frames (drawn path up to each chunk start) and play frames (newest stretch
+    ending in the head)."""
+    drawn_idx = moving[0::2]
     frames: list[dict] = []
     for c in range(0, len(frame_steps), _CHUNK):
         step0 = int(frame_steps[c])
@@ -247,57 +267,84 @@ def _frames(
             for (path, _), keep, n in zip(paths, kept, last, strict=True)
         ]
         frames.append(dict(name=f"base{c // _CHUNK}", group="base", data=data, traces=drawn_idx))
-    stretch_heads = [i for j, i in enumerate(moving) if j % 3]
+    tips = moving[1::2]
     for fi, step in enumerate(frame_steps):
         step0 = int(frame_steps[fi - fi % _CHUNK])
         data = []
         for (path, loss), keep, n in zip(paths, kept, last, strict=True):
             k = min(int(step), n)
-            data.append(_xy_typed(_pts(path, keep, min(step0, n), k)))
-            data.append(_head(path, loss, k, typed=True))
+            data.append(_tip(path, loss, _pts_idx(keep, min(step0, n), k), head_size, typed=True))
         frames.append(
             dict(
                 name=str(fi),
                 group="play",
                 baseframe=f"base{fi // _CHUNK}",
                 data=data,
-                traces=stretch_heads,
+                traces=tips,
             )
         )
     return frames
+
+
+def _pts_idx(keep: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Steps of the kept points strictly between steps ``a`` and ``b``, plus the exact ends."""
+    inner = keep[(keep > a) & (keep < b)]
+    return np.concatenate([[a], inner, [b]]).astype(int) if b > a else np.array([a])
 
 
 def _pts(path: np.ndarray, keep: np.ndarray, a: int, b: int) -> np.ndarray:
     """Kept points strictly between steps ``a`` and ``b``, plus the exact ends."""
     if len(path) == 0:
         return path
-    inner = keep[(keep > a) & (keep < b)]
-    idx = np.concatenate([[a], inner, [b]]) if b > a else np.array([a])
-    return path[idx]
+    return path[_pts_idx(keep, a, b)]
 
 
 def _xy(points: np.ndarray) -> dict:
     return dict(x=f32(points[:, 0]), y=f32(points[:, 1]))
 
 
-def _typed(a: np.ndarray) -> dict:
+def _typed(a: np.ndarray, dtype: str = "f4") -> dict:
     """Plotly.js's typed-array form, encoded here: plotly.py's own encoder spends ~0.1 ms
     per array, which adds up over a thousand frame arrays."""
-    data = np.ascontiguousarray(a, dtype="<f4").tobytes()
-    return {"dtype": "f4", "bdata": base64.b64encode(data).decode("ascii")}
+    data = np.ascontiguousarray(a, dtype="<" + dtype).tobytes()
+    return {"dtype": dtype, "bdata": base64.b64encode(data).decode("ascii")}
 
 
 def _xy_typed(points: np.ndarray) -> dict:
     return dict(x=_typed(points[:, 0]), y=_typed(points[:, 1]))
 
 
-def _head(path: np.ndarray, loss: np.ndarray, k: int, typed: bool = False) -> dict:
-    point = path[k : k + 1]
-    xy = _xy_typed(point) if typed else _xy(point)
-    return dict(**xy, customdata=[[k, float(loss[k])]] if len(point) else [])
+def _typed_rows(a: np.ndarray) -> dict:
+    """:func:`_typed` of a 2-D array (plotly.js reads it back as rows)."""
+    rows, cols = a.shape
+    return dict(_typed(a.reshape(-1)), shape=f"{rows},{cols}")
 
 
-def _end_marker(
+def _tip(
+    path: np.ndarray, loss: np.ndarray, steps: np.ndarray, head_size: float, typed: bool = False
+) -> dict:
+    """The newest stretch of a path through ``steps``, ending in the head marker.
+
+    One trace for both: only the last point (the head) has a marker; the stretch's
+    points have size 0, which draws nothing, outline included (a zero-length SVG path),
+    and they hover with their own step and loss, like the faint path under them. A frame
+    changes the number of points, so it carries the per-point sizes as well.
+    """
+    steps = np.asarray(steps, dtype=int)[: len(path)]
+    points = path[steps]
+    size = np.zeros(len(steps), dtype=np.uint8)
+    size[-1:] = head_size
+    custom = np.stack([steps.astype(np.float64), loss[steps]], axis=-1)
+    if typed:
+        return dict(
+            **_xy_typed(points),
+            customdata=_typed_rows(custom),
+            marker=dict(size=_typed(size, "u1")),  # whole pixels: a byte each
+        )
+    return dict(**_xy(points), customdata=custom.tolist(), marker=dict(size=size.tolist()))
+
+
+def _end_point(
     s: Series,
     path: np.ndarray,
     loss: np.ndarray,
@@ -306,24 +353,50 @@ def _end_marker(
     vx: str,
     vy: str,
     f: dict,
-) -> dict:
-    """'x' where a path blew up, a dot where it converged; nothing after ``max_steps``."""
+) -> dict | None:
+    """A run's end marker: 'x' where it blew up, a dot where it converged; none after
+    ``max_steps``."""
     symbol = {"diverged": "x", "converged": "circle"}.get(status)
-    end = path[-1:] if (symbol and len(path)) else path[:0]
+    if not (symbol and len(path)):
+        return None
     msg = run_message(s.traj) or status
     return dict(
-        **_xy(end),
-        customdata=[[n_last, float(v)] for v in loss[-1:][: len(end)]],
-        mode="markers",
-        marker=dict(
-            symbol=symbol or "circle",
-            size=f["end"] if symbol == "x" else f["end"] - 3,
-            color=s.color,
-            line=dict(color=INK if symbol == "x" else "white", width=1.5),
-        ),
+        x=float(path[-1, 0]),
+        y=float(path[-1, 1]),
+        customdata=[n_last, float(loss[-1])],
+        symbol=symbol,
+        size=f["end"] if symbol == "x" else f["end"] - 3,
+        color=s.color,
+        outline=INK if symbol == "x" else "white",
         hovertemplate=hover(s.label, vx, vy).replace(
             "<extra></extra>", f"<br>{msg}<extra></extra>"
         ),
+    )
+
+
+def _end_markers(ends: list[dict]) -> dict:
+    """Every run's end marker in one trace, each point with its own symbol, colour and
+    hover text."""
+
+    def each(key: str) -> list:
+        return [e[key] for e in ends]
+
+    return dict(
+        type="scatter",
+        x=f32(each("x")),
+        y=f32(each("y")),
+        customdata=each("customdata"),
+        mode="markers",
+        marker=dict(
+            symbol=each("symbol"),
+            size=each("size"),
+            opacity=1,  # not the 70 % Plotly gives a size array by default
+            color=each("color"),
+            line=dict(color=each("outline"), width=1.5),
+        ),
+        hovertemplate=each("hovertemplate"),
+        name="end markers",
+        showlegend=False,
         selected=dict(marker=dict(opacity=1)),
         unselected=dict(marker=dict(opacity=1)),
     )
