@@ -227,7 +227,7 @@ def test_frames_touch_only_trajectory_traces(rosen):
     s, grid = rosen
     series = make_series(s, [("sgd", {"lr": 1e-3}), ("adam", {"lr": 0.05})], 300)
     fig = figures.contour_figure(s, series, grid=grid)
-    moving = set()
+    moving = {i for i, t in enumerate(fig.data) if t.name == "heads"}  # their hover points
     for k in range(len(series)):
         group = series_traces(fig, k)
         moving |= set(group[1:3])  # drawn path, newest stretch ending in the head
@@ -247,6 +247,7 @@ def test_each_frame_shows_the_path_up_to_its_step(rosen):
     slider = fig.layout.sliders[0]
     steps = [int(st_.label) for st_ in slider.steps]
     assert steps[0] == 0 and steps[-1] == 400 and steps == sorted(steps)
+    (heads_idx,) = [i for i, t in enumerate(fig.data) if t.name == "heads"]
     for pick in (0, 7, 23, len(steps) - 1):
         name = slider.steps[pick].args[0][0]
         state = frame_state(fig, name)
@@ -255,9 +256,12 @@ def test_each_frame_shows_the_path_up_to_its_step(rosen):
             want = ser.traj.params[steps[pick]]
             hx, hy = decode(state[tip]["x"]), decode(state[tip]["y"])
             assert np.allclose([hx[-1], hy[-1]], want, rtol=1e-6, atol=1e-6)
-            custom = decode(state[tip]["customdata"]).reshape(-1, 2)
-            assert custom[-1, 0] == steps[pick]  # the head's hover: its step and loss
-            assert custom[-1, 1] == pytest.approx(ser.traj.loss[steps[pick]], rel=1e-6)
+            # the head's hover point: there, with its step and loss
+            heads = state[heads_idx]
+            px, py = decode(heads["x"])[k], decode(heads["y"])[k]
+            assert np.allclose([px, py], want, rtol=1e-6, atol=1e-6)
+            assert heads["customdata"][k][0] == steps[pick]
+            assert heads["customdata"][k][1] == pytest.approx(ser.traj.loss[steps[pick]])
             # a marker on the head only: the stretch's points draw nothing
             size = decode(state[tip]["marker"]["size"])
             assert len(size) == len(hx) and size[-1] > 0 and not size[:-1].any()

@@ -146,7 +146,8 @@ def test_long_runs_thin_the_frames_but_every_step_is_reachable_by_stepping():
             rtol=1e-6,
             atol=1e-9,
         )
-        assert head["customdata"][-1][0] == k
+        hovers = d["data"][d["layout"]["meta"]["race"]["heads"]]
+        assert hovers["customdata"][0][0] == k  # and its hover says so
         assert steps[d["layout"]["sliders"][0]["active"]] <= k
 
 
@@ -284,9 +285,9 @@ def test_three_runs_take_few_traces_and_each_keeps_its_head_and_end_marker():
     grid = figures.surface_grid(surface, n=60)
     fig = figures.race_figure(surface, series, grid=grid, replays=reps)
     d = fig.to_dict()
-    # iso-lines, key with click targets, minimum, start; 3 per run; the end markers;
-    # 3 arrows; 4 line panels of a line per run and a cursor
-    assert len(d["data"]) <= 4 + 3 * 3 + 1 + 3 + 4 * (3 + 1)  # 33 (was 39 + 1 key)
+    # iso-lines, key with click targets, minimum, start; 3 per run; the heads' hover
+    # points; the end markers; 3 arrows; 4 line panels of a line per run and a cursor
+    assert len(d["data"]) <= 4 + 3 * 3 + 1 + 1 + 3 + 4 * (3 + 1)  # 34 (was 39)
     meta = d["layout"]["meta"]["race"]
     tips = meta["moving"][1::2]
     head = figures.style.fonts(False)["head"]
@@ -300,7 +301,16 @@ def test_three_runs_take_few_traces_and_each_keeps_its_head_and_end_marker():
             np.testing.assert_allclose([x[-1], y[-1]], s.traj.params[k], rtol=1e-5, atol=1e-6)
             assert size[-1] == head and not size[:-1].any()  # the head alone has a marker
             assert marker.get("opacity") == 1 and marker["color"] == s.color
-            assert decode(tip["customdata"]).reshape(-1, 2)[-1, 0] == k  # its hover
+            assert tip["hoverinfo"] == "skip"  # the stretch never takes the head's hover
+        # the heads' hover: one point of the head's size on each, its run's text and values
+        hovers = {**d["data"][meta["heads"]], **state.get(meta["heads"], {})}
+        for i, s in enumerate(series):
+            k = min(step, s.traj.n_valid() - 1)
+            at = [decode(hovers["x"])[i], decode(hovers["y"])[i]]
+            np.testing.assert_allclose(at, s.traj.params[k], rtol=1e-5, atol=1e-6)
+            assert hovers["customdata"][i] == [k, pytest.approx(float(s.traj.loss[k]))]
+            assert f"<b>{s.label}</b>" in d["data"][meta["heads"]]["hovertemplate"][i]
+        assert d["data"][meta["heads"]]["marker"]["size"] == head
 
     heads_at({}, 200)  # the figure as drawn: the last step
     frames = {fr["name"]: fr for fr in fig.to_dict()["frames"]}

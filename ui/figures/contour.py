@@ -5,12 +5,13 @@ Built for smooth animation:
 * the surface is a banded raster image in ``layout.images`` plus the iso-lines as one
   scatter trace (:mod:`.layers`), because a Contour trace disappears as soon as frames
   play without a full redraw;
-* frames only touch the moving traces (growing path and, ending in the head marker,
-  its newest stretch of each series); the faint full path, end markers, minima, start
-  and iso-lines are drawn once;
+* frames only touch the moving traces (growing path of each series with its newest
+  stretch and head, and the heads' hover points); the faint full path, end markers,
+  minima, start and iso-lines are drawn once;
 * few traces: plotly.js redoes its per-trace work over every trace of the figure for
   each animation frame, so what can share a trace does (a run's newest stretch and its
-  head, all runs' end markers, the colour key and the click targets);
+  head marker, all runs' hover points at their heads, all runs' end markers, the colour
+  key and the click targets);
 * arrays are float32 and the growing paths are thinned by arc length, so six
   optimizers over a thousand steps stay well under a megabyte of figure JSON.
 """
@@ -74,13 +75,15 @@ def contour_parts(
     Trace order: iso-lines, the colour-scale key (on the click targets' trace when there
     are click targets), minima, start, then three traces per series: faint full path,
     drawn path, and the newest stretch of it ending in the head marker (a marker on its
-    last point only); last, when a run ended early, one trace of end markers ("x" where
-    a run diverged, a dot where it converged).
+    last point only); then one trace of invisible points at the heads, which give each
+    head its hover text (``heads``); last, when a run ended early, one trace of end
+    markers ("x" where a run diverged, a dot where it converged).
 
     Animation: frame ``i`` (group ``"play"``, named ``str(i)``) shows every series at
     step ``frame_steps[i]``. The drawn path changes only every ``_CHUNK`` frames, so it
     lives in a few base frames (group ``"base"``) that the play frames extend through
-    ``baseframe``; a play frame itself carries only the newest stretch and the head.
+    ``baseframe``; a play frame itself carries only the newest stretches, ending in the
+    heads, and the heads' hover points.
     Without frames (``animate=False`` or ``upto_step``) the picture is static at the
     end or at ``upto_step``.
     """
@@ -169,7 +172,7 @@ def contour_parts(
             )
         )
         # the newest stretch and the head in one trace: a marker on the last point only
-        tip = _tip(path, loss, np.array([k]), f["head"])
+        tip = _tip(path, np.array([k]), f["head"])
         # a size array makes Plotly default to bubbles' 70 % opacity: the head is opaque
         tip["marker"].update(color=s.color, opacity=1, line=dict(color="white", width=1.5))
         traces.append(
@@ -178,7 +181,9 @@ def contour_parts(
                 **tip,
                 mode="lines+markers",
                 line=line,
-                hovertemplate=hover(s.label, vx, vy),
+                # the head's hover is on the heads trace: the stretch's points, hovered
+                # as markers, would take it from the head whenever one sits next to it
+                hoverinfo="skip",
                 selected=dict(marker=dict(opacity=1)),
                 unselected=dict(marker=dict(opacity=1)),
             )
@@ -187,12 +192,19 @@ def contour_parts(
         end = _end_point(s, path, loss, n_last, status, vx, vy, f)
         if end is not None:
             ends.append(end)
+    heads_idx = None
+    if series:
+        hovers = [hover(s.label, vx, vy) for s in series]
+        colors = [s.color for s in series]
+        shown_at = [min(shown, n) for n in last]
+        traces.append(_hover_heads(paths, shown_at, hovers, colors, f["head"]))
+        heads_idx = len(traces) - 1
     if ends:
         traces.append(_end_markers(ends))
 
     frames: list[dict] = []
     if do_frames:
-        frames = _frames(paths, kept, last, frame_steps, moving, f["head"])
+        frames = _frames(paths, kept, last, frame_steps, moving, heads_idx, f["head"])
     if not title:
         title = default_title(surface, series)
     layout = _contour_layout(
@@ -212,6 +224,7 @@ def contour_parts(
         layout=layout,
         frames=frames,
         moving=moving,
+        heads=heads_idx,
         frame_steps=frame_steps if do_frames else None,
         paths=paths,
         kept=kept,
@@ -254,6 +267,7 @@ def _frames(
     last: list[int],
     frame_steps: np.ndarray,
     moving: list[int],
+    heads: int | None,
     head_size: float,
 ) -> list[dict]:
     """Base frames (drawn path up to each chunk start) and play frames (newest stretch
@@ -271,16 +285,17 @@ def _frames(
     for fi, step in enumerate(frame_steps):
         step0 = int(frame_steps[fi - fi % _CHUNK])
         data = []
-        for (path, loss), keep, n in zip(paths, kept, last, strict=True):
-            k = min(int(step), n)
-            data.append(_tip(path, loss, _pts_idx(keep, min(step0, n), k), head_size, typed=True))
+        ks = [min(int(step), n) for n in last]
+        for (path, _), keep, n, k in zip(paths, kept, last, ks, strict=True):
+            data.append(_tip(path, _pts_idx(keep, min(step0, n), k), head_size, typed=True))
+        data.append(_head_points(paths, ks, typed=True))
         frames.append(
             dict(
                 name=str(fi),
                 group="play",
                 baseframe=f"base{fi // _CHUNK}",
                 data=data,
-                traces=tips,
+                traces=[*tips, heads],
             )
         )
     return frames
@@ -314,34 +329,60 @@ def _xy_typed(points: np.ndarray) -> dict:
     return dict(x=_typed(points[:, 0]), y=_typed(points[:, 1]))
 
 
-def _typed_rows(a: np.ndarray) -> dict:
-    """:func:`_typed` of a 2-D array (plotly.js reads it back as rows)."""
-    rows, cols = a.shape
-    return dict(_typed(a.reshape(-1)), shape=f"{rows},{cols}")
-
-
-def _tip(
-    path: np.ndarray, loss: np.ndarray, steps: np.ndarray, head_size: float, typed: bool = False
-) -> dict:
+def _tip(path: np.ndarray, steps: np.ndarray, head_size: float, typed: bool = False) -> dict:
     """The newest stretch of a path through ``steps``, ending in the head marker.
 
     One trace for both: only the last point (the head) has a marker; the stretch's
-    points have size 0, which draws nothing, outline included (a zero-length SVG path),
-    and they hover with their own step and loss, like the faint path under them. A frame
-    changes the number of points, so it carries the per-point sizes as well.
+    points have size 0, which draws nothing, outline included (a zero-length SVG path).
+    A frame changes the number of points, so it carries the per-point sizes as well.
     """
     steps = np.asarray(steps, dtype=int)[: len(path)]
     points = path[steps]
     size = np.zeros(len(steps), dtype=np.uint8)
     size[-1:] = head_size
-    custom = np.stack([steps.astype(np.float64), loss[steps]], axis=-1)
-    if typed:
-        return dict(
-            **_xy_typed(points),
-            customdata=_typed_rows(custom),
-            marker=dict(size=_typed(size, "u1")),  # whole pixels: a byte each
-        )
-    return dict(**_xy(points), customdata=custom.tolist(), marker=dict(size=size.tolist()))
+    if typed:  # sizes in whole pixels: a byte each
+        return dict(**_xy_typed(points), marker=dict(size=_typed(size, "u1")))
+    return dict(**_xy(points), marker=dict(size=size.tolist()))
+
+
+def _head_points(
+    paths: list[tuple[np.ndarray, np.ndarray]], ks: list[int], typed: bool = False
+) -> dict:
+    """Where each run's head is at steps ``ks``, with its step and loss for the hover."""
+    xy, custom = [], []
+    for (path, loss), k in zip(paths, ks, strict=True):
+        if len(path):
+            xy.append(path[k])
+            custom.append([k, float(loss[k])])
+    points = np.array(xy).reshape(-1, 2)
+    return dict(**(_xy_typed(points) if typed else _xy(points)), customdata=custom)
+
+
+def _hover_heads(
+    paths: list[tuple[np.ndarray, np.ndarray]],
+    ks: list[int],
+    hovers: list[str],
+    colors: list[str],
+    head_size: float,
+) -> dict:
+    """Every run's head as an unseen point of the head's size: it gives the hover text.
+
+    One trace for all runs, each point with its run's hover text and label colour; the
+    drawn head is the last marker of its run's newest stretch, which never hovers.
+    """
+    shown = [i for i, (path, _) in enumerate(paths) if len(path)]
+    return dict(
+        type="scatter",
+        **_head_points(paths, ks),
+        mode="markers",
+        marker=dict(size=head_size, color=[colors[i] for i in shown], opacity=0),
+        hovertemplate=[hovers[i] for i in shown],
+        name="heads",
+        showlegend=False,
+        # a click on a head selects it (the start moves there): it stays unseen
+        selected=dict(marker=dict(opacity=0)),
+        unselected=dict(marker=dict(opacity=0)),
+    )
 
 
 def _end_point(
