@@ -554,7 +554,7 @@ def at_step(
     paths = []
     for j, (s, kk) in enumerate(zip(series, ks, strict=True)):
         path = np.asarray(s.traj.params, dtype=np.float64)
-        paths.append((path, np.asarray(s.traj.loss, dtype=np.float64)))
+        paths.append(s.traj.valid())  # as the figure has them: a run may have no point
         drawn, tip = moving[2 * j : 2 * j + 2]
         data[drawn] = {**data[drawn], "x": f32(path[: kk + 1, 0]), "y": f32(path[: kk + 1, 1])}
         # the newest stretch is all drawn: the tip is just the head
