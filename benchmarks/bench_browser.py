@@ -88,7 +88,9 @@ def animation_rate(page) -> dict:
         f"""() => {{
       const gd = {CHART};
       window.__events = []; window.__painted = []; window.__done = false;
-      const head = gd.data.findIndex(t => t.legendgroup === 'series0' && t.mode === 'markers');
+      // the first run's head: the last point of its first trace with markers
+      const head = gd.data.findIndex(
+        t => t.legendgroup === 'series0' && String(t.mode).includes('markers'));
       gd.on('plotly_animatingframe', () => window.__events.push(performance.now()));
       gd.on('plotly_animated', () => {{ window.__done = true; }});
       let last = null;
@@ -96,7 +98,8 @@ def animation_rate(page) -> dict:
         // d3 keeps each trace's calcdata on its <g>; it names the trace index
         const trace = Array.from(gd.querySelectorAll('.scatterlayer .trace')).find(
           g => g.__data__ && g.__data__[0] && g.__data__[0].trace.index === head);
-        const point = trace && trace.querySelector('.point');
+        const points = trace ? trace.querySelectorAll('.point') : [];
+        const point = points.length ? points[points.length - 1] : null;
         const pos = point ? point.getAttribute('transform') : null;
         if (pos !== null && pos !== last) {{ window.__painted.push(performance.now()); last = pos; }}
         if (!window.__done) requestAnimationFrame(sample);

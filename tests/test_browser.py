@@ -218,9 +218,9 @@ CURSORS = f"""() => {{
 }}"""
 HEADS = f"""() => {{
   const gd = {FIG};
-  const m = gd._fullLayout.meta.race.moving;
-  return JSON.stringify(m.filter((_, j) => j % 3 === 2).map(i => [gd._fullData[i].x[0],
-    gd._fullData[i].y[0]]));
+  const m = gd._fullLayout.meta.race.moving;  // per run: drawn path, stretch ending in the head
+  return JSON.stringify(m.filter((_, j) => j % 2 === 1).map(i => [gd._fullData[i].x.at(-1),
+    gd._fullData[i].y.at(-1)]));
 }}"""
 
 

@@ -18,8 +18,9 @@ from PIL import Image
 import optim
 from ui import figures
 from ui.figures import PALETTE, Series, layers
+from ui.figures.style import fonts
 
-SERIES_TRACES = 5  # faint path, drawn path, newest stretch, head, end marker
+SERIES_TRACES = 3  # faint path, drawn path, newest stretch ending in the head
 
 
 def make_series(surface, specs, steps=200, start=None, **run_kw):
@@ -50,10 +51,17 @@ def trace_by_name(fig, name):
 
 
 def series_traces(fig, k):
-    """The five traces of series ``k`` (in the documented order)."""
+    """The three traces of series ``k`` (in the documented order)."""
     group = [i for i, t in enumerate(fig.data) if t.legendgroup == f"series{k}"]
     assert len(group) == SERIES_TRACES
     return group
+
+
+def end_marker(fig, label):
+    """The end marker of the run labelled ``label``: symbol, x, y and hover text."""
+    (ends,) = trace_by_name(fig, "end markers")
+    (i,) = [i for i, h in enumerate(ends.hovertemplate) if f"<b>{label}</b>" in h]
+    return ends.marker.symbol[i], decode(ends.x)[i], decode(ends.y)[i], ends.hovertemplate[i]
 
 
 def decode(arr):
@@ -219,10 +227,10 @@ def test_frames_touch_only_trajectory_traces(rosen):
     s, grid = rosen
     series = make_series(s, [("sgd", {"lr": 1e-3}), ("adam", {"lr": 0.05})], 300)
     fig = figures.contour_figure(s, series, grid=grid)
-    moving = set()
+    moving = {i for i, t in enumerate(fig.data) if t.name == "heads"}  # their hover points
     for k in range(len(series)):
         group = series_traces(fig, k)
-        moving |= set(group[1:4])  # drawn path, newest stretch, head
+        moving |= set(group[1:3])  # drawn path, newest stretch ending in the head
     frames = frame_dicts(fig)
     assert frames
     for frame in frames:
@@ -239,18 +247,27 @@ def test_each_frame_shows_the_path_up_to_its_step(rosen):
     slider = fig.layout.sliders[0]
     steps = [int(st_.label) for st_ in slider.steps]
     assert steps[0] == 0 and steps[-1] == 400 and steps == sorted(steps)
+    (heads_idx,) = [i for i, t in enumerate(fig.data) if t.name == "heads"]
     for pick in (0, 7, 23, len(steps) - 1):
         name = slider.steps[pick].args[0][0]
         state = frame_state(fig, name)
         for k, ser in enumerate(series):
-            _, drawn, stretch, head, _ = series_traces(fig, k)
+            _, drawn, tip = series_traces(fig, k)
             want = ser.traj.params[steps[pick]]
-            hx, hy = decode(state[head]["x"]), decode(state[head]["y"])
-            assert np.allclose([hx[0], hy[0]], want, rtol=1e-6, atol=1e-6)
-            assert state[head]["customdata"][0][0] == steps[pick]
+            hx, hy = decode(state[tip]["x"]), decode(state[tip]["y"])
+            assert np.allclose([hx[-1], hy[-1]], want, rtol=1e-6, atol=1e-6)
+            # the head's hover point: there, with its step and loss
+            heads = state[heads_idx]
+            px, py = decode(heads["x"])[k], decode(heads["y"])[k]
+            assert np.allclose([px, py], want, rtol=1e-6, atol=1e-6)
+            assert heads["customdata"][k][0] == steps[pick]
+            assert heads["customdata"][k][1] == pytest.approx(ser.traj.loss[steps[pick]])
+            # a marker on the head only: the stretch's points draw nothing
+            size = decode(state[tip]["marker"]["size"])
+            assert len(size) == len(hx) and size[-1] > 0 and not size[:-1].any()
             # drawn path + newest stretch form one line from the start to the head
-            px = np.concatenate([decode(state[drawn]["x"]), decode(state[stretch]["x"])])
-            py = np.concatenate([decode(state[drawn]["y"]), decode(state[stretch]["y"])])
+            px = np.concatenate([decode(state[drawn]["x"]), hx])
+            py = np.concatenate([decode(state[drawn]["y"]), hy])
             assert np.allclose([px[0], py[0]], ser.traj.params[0], atol=1e-6)
             assert np.allclose([px[-1], py[-1]], want, rtol=1e-6, atol=1e-6)
 
@@ -284,11 +301,13 @@ def test_static_picture_at_a_step_has_no_frames(rosen):
     (ser,) = make_series(s, [("adam", {"lr": 0.05})], 200)
     fig = figures.contour_figure(s, [ser], grid=grid, upto_step=60, animate=False)
     assert not fig.frames and not fig.layout.sliders and not fig.layout.updatemenus
-    _, drawn, _, head, _ = series_traces(fig, 0)
+    _, drawn, tip = series_traces(fig, 0)
     d = fig.data[drawn]
     assert len(d.x) == 61  # every step up to 60, nothing after
     assert np.allclose([d.x[-1], d.y[-1]], ser.traj.params[60], rtol=1e-6)
-    assert np.allclose([fig.data[head].x[0], fig.data[head].y[0]], ser.traj.params[60], rtol=1e-6)
+    head = fig.data[tip]  # the head alone: its stretch is all drawn
+    assert np.allclose([head.x[0], head.y[0]], ser.traj.params[60], rtol=1e-6)
+    assert list(head.marker.size) == [fonts(False)["head"]]
     assert not figures.contour_figure(s, [ser], grid=grid, animate=False).frames
 
 
@@ -301,15 +320,16 @@ def test_diverged_path_is_drawn_to_where_it_blew_up_and_never_clipped(bowl):
     (x0, x1), (y0, y1) = s.bounds
     assert np.abs(valid[:, 1]).max() > y1  # it left the window before blowing up
     fig = figures.contour_figure(s, [ser], grid=grid)
-    faint, drawn, _, _, end = series_traces(fig, 0)
+    faint, drawn, _ = series_traces(fig, 0)
     fx, fy = decode(fig.data[faint].x), decode(fig.data[faint].y)
     assert np.isfinite(fx).all() and np.isfinite(fy).all()
     assert np.allclose([fx[-1], fy[-1]], valid[-1], rtol=1e-6)  # kept, not clipped
     assert np.abs(fy).max() > y1
-    assert fig.data[end].marker.symbol == "x"
-    assert np.allclose([fig.data[end].x[0], fig.data[end].y[0]], valid[-1], rtol=1e-6)
+    symbol, ex, ey, hover = end_marker(fig, ser.label)
+    assert symbol == "x"
+    assert np.allclose([ex, ey], valid[-1], rtol=1e-6)
     assert "diverged" in fig.data[drawn].name
-    assert "diverged" in fig.data[end].hovertemplate
+    assert "diverged" in hover
 
 
 def test_converged_path_ends_with_a_dot(bowl):
@@ -317,9 +337,9 @@ def test_converged_path_ends_with_a_dot(bowl):
     (ser,) = make_series(s, [("adam", {"lr": 0.1})], 3000, tol=1e-8)
     assert str(ser.traj.status) == "converged"
     fig = figures.contour_figure(s, [ser], grid=grid)
-    end = fig.data[series_traces(fig, 0)[4]]
-    assert end.marker.symbol == "circle"
-    assert np.allclose([end.x[0], end.y[0]], ser.traj.path()[-1], rtol=1e-5, atol=1e-7)
+    symbol, ex, ey, _ = end_marker(fig, ser.label)
+    assert symbol == "circle"
+    assert np.allclose([ex, ey], ser.traj.path()[-1], rtol=1e-5, atol=1e-7)
 
 
 def test_hover_shows_step_coordinates_and_loss(rosen):

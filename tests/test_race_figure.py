@@ -139,10 +139,15 @@ def test_long_runs_thin_the_frames_but_every_step_is_reachable_by_stepping():
     assert len(steps) <= 201 and steps[-1] == 2000
     for k in (1, 1234, 1999):  # a step between frames, shown exactly
         d = at_step(fig.to_dict(), series, reps, k)
-        head = d["data"][d["layout"]["meta"]["race"]["moving"][2]]
+        head = d["data"][d["layout"]["meta"]["race"]["moving"][1]]
         np.testing.assert_allclose(
-            [head["x"][0], head["y"][0]], np.asarray(series[0].traj.params)[k], rtol=1e-6, atol=1e-9
+            [head["x"][-1], head["y"][-1]],
+            np.asarray(series[0].traj.params)[k],
+            rtol=1e-6,
+            atol=1e-9,
         )
+        hovers = d["data"][d["layout"]["meta"]["race"]["heads"]]
+        assert hovers["customdata"][0][0] == k  # and its hover says so
         assert steps[d["layout"]["sliders"][0]["active"]] <= k
 
 
@@ -153,7 +158,7 @@ def test_at_step_draws_the_path_to_that_step_and_puts_the_cursors_there():
     d = at_step(base, series, reps, 30)
     meta = d["layout"]["meta"]["race"]
     for j, s in enumerate(series):
-        drawn = d["data"][meta["moving"][3 * j]]
+        drawn = d["data"][meta["moving"][2 * j]]
         assert len(drawn["x"]) == 31
         assert drawn["x"][-1] == pytest.approx(np.asarray(s.traj.params)[30][0], rel=1e-6)
     assert all(list(d["data"][c]["x"]) == [30, 30] for c in meta["cursors"])
@@ -261,3 +266,68 @@ def test_a_short_log_panel_gets_few_decade_labels_that_do_not_overlap():
     tall, _, _ = race(optim.make_surface("linear"), specs, 200)
     axis = tall.to_dict()["layout"]["yaxis2"]
     assert _decade_labels(axis) >= 4
+
+
+def test_three_runs_take_few_traces_and_each_keeps_its_head_and_end_marker():
+    # plotly.js redoes its per-trace work over every trace for each animation frame:
+    # a run's newest stretch carries its head, all end markers share one trace, and the
+    # colour key rides on the click targets, without losing a marker
+    surface = optim.make_surface("bowl")
+    specs = [("sgd", 0.005, None), ("adam", 0.1, 1e-8), ("sgd", 0.55, None)]
+    series, reps = [], []
+    for i, (name, lr, tol) in enumerate(specs):
+        opt = optim.make_optimizer(name, lr=lr)
+        traj = optim.run(surface, opt, surface.start, 200, tol=tol)
+        series.append(Series(f"{name} lr={lr}", ["#0072B2", "#332288", "#D55E00"][i], traj))
+        reps.append(stepview.replay(traj, name, opt.hyper))
+    statuses = [str(s.traj.status) for s in series]
+    assert statuses == ["max_steps", "converged", "diverged"]
+    grid = figures.surface_grid(surface, n=60)
+    fig = figures.race_figure(surface, series, grid=grid, replays=reps)
+    d = fig.to_dict()
+    # iso-lines, key with click targets, minimum, start; 3 per run; the heads' hover
+    # points; the end markers; 3 arrows; 4 line panels of a line per run and a cursor
+    assert len(d["data"]) <= 4 + 3 * 3 + 1 + 1 + 3 + 4 * (3 + 1)  # 34 (was 39)
+    meta = d["layout"]["meta"]["race"]
+    tips = meta["moving"][1::2]
+    head = figures.style.fonts(False)["head"]
+
+    def heads_at(state, step):
+        for s, idx in zip(series, tips, strict=True):
+            tip = {**d["data"][idx], **state.get(idx, {})}
+            marker = {**d["data"][idx]["marker"], **state.get(idx, {}).get("marker", {})}
+            k = min(step, s.traj.n_valid() - 1)
+            x, y, size = decode(tip["x"]), decode(tip["y"]), decode(marker["size"])
+            np.testing.assert_allclose([x[-1], y[-1]], s.traj.params[k], rtol=1e-5, atol=1e-6)
+            assert size[-1] == head and not size[:-1].any()  # the head alone has a marker
+            assert marker.get("opacity") == 1 and marker["color"] == s.color
+            assert tip["hoverinfo"] == "skip"  # the stretch never takes the head's hover
+        # the heads' hover: one point of the head's size on each, its run's text and values
+        hovers = {**d["data"][meta["heads"]], **state.get(meta["heads"], {})}
+        for i, s in enumerate(series):
+            k = min(step, s.traj.n_valid() - 1)
+            at = [decode(hovers["x"])[i], decode(hovers["y"])[i]]
+            np.testing.assert_allclose(at, s.traj.params[k], rtol=1e-5, atol=1e-6)
+            assert hovers["customdata"][i] == [k, pytest.approx(float(s.traj.loss[k]))]
+            assert f"<b>{s.label}</b>" in d["data"][meta["heads"]]["hovertemplate"][i]
+        assert d["data"][meta["heads"]]["marker"]["size"] == head
+
+    heads_at({}, 200)  # the figure as drawn: the last step
+    frames = {fr["name"]: fr for fr in fig.to_dict()["frames"]}
+    for name in ("7", "55"):  # a play frame over its base frame, as plotly.js merges them
+        state = {}
+        for fr in (frames[frames[name]["baseframe"]], frames[name]):
+            state.update(zip(fr["traces"], fr["data"], strict=True))
+        heads_at(state, int(meta["frame_steps"][int(name)]))
+    (ends,) = [t for t in d["data"] if t.get("name") == "end markers"]
+    assert ends["marker"]["symbol"] == ["circle", "x"]  # converged, diverged; none at max_steps
+    assert ends["marker"]["color"] == [series[1].color, series[2].color]
+    assert ends["marker"].get("opacity") == 1
+    for i, s in zip((0, 1), series[1:], strict=True):
+        end = s.traj.params[s.traj.n_valid() - 1]
+        ex, ey = decode(ends["x"])[i], decode(ends["y"])[i]
+        np.testing.assert_allclose([ex, ey], end, rtol=1e-5, atol=1e-7)
+        assert f"<b>{s.label}</b>" in ends["hovertemplate"][i]
+    assert "diverged" in ends["hovertemplate"][1]
+    (key,) = [t for t in d["data"] if "colorbar" in t.get("marker", {})]
+    assert key["name"] == "click targets" and key["marker"]["showscale"]

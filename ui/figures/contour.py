@@ -5,8 +5,13 @@ Built for smooth animation:
 * the surface is a banded raster image in ``layout.images`` plus the iso-lines as one
   scatter trace (:mod:`.layers`), because a Contour trace disappears as soon as frames
   play without a full redraw;
-* frames only touch the moving traces (growing path and head marker of each series);
-  the faint full path, minima, start and iso-lines are drawn once;
+* frames only touch the moving traces (growing path of each series with its newest
+  stretch and head, and the heads' hover points); the faint full path, end markers,
+  minima, start and iso-lines are drawn once;
+* few traces: plotly.js redoes its per-trace work over every trace of the figure for
+  each animation frame, so what can share a trace does (a run's newest stretch and its
+  head marker, all runs' hover points at their heads, all runs' end markers, the colour
+  key and the click targets);
 * arrays are float32 and the growing paths are thinned by arc length, so six
   optimizers over a thousand steps stay well under a megabyte of figure JSON.
 """
@@ -67,14 +72,18 @@ def contour_parts(
 ) -> dict:
     """Traces, layout and frames of the contour, plus what a caller adds frames to.
 
-    Trace order: iso-lines, colour-scale key, [click targets], minima, start, then five
-    traces per series: faint full path, drawn path, newest stretch of it, head marker and
-    end marker ("x" where it diverged, a dot where it converged).
+    Trace order: iso-lines, the colour-scale key (on the click targets' trace when there
+    are click targets), minima, start, then three traces per series: faint full path,
+    drawn path, and the newest stretch of it ending in the head marker (a marker on its
+    last point only); then one trace of invisible points at the heads, which give each
+    head its hover text (``heads``); last, when a run ended early, one trace of end
+    markers ("x" where a run diverged, a dot where it converged).
 
     Animation: frame ``i`` (group ``"play"``, named ``str(i)``) shows every series at
     step ``frame_steps[i]``. The drawn path changes only every ``_CHUNK`` frames, so it
     lives in a few base frames (group ``"base"``) that the play frames extend through
-    ``baseframe``; a play frame itself carries only the newest stretch and the head.
+    ``baseframe``; a play frame itself carries only the newest stretches, ending in the
+    heads, and the heads' hover points.
     Without frames (``animate=False`` or ``upto_step``) the picture is static at the
     end or at ``upto_step``.
     """
@@ -97,10 +106,14 @@ def contour_parts(
             showlegend=False,
             name="iso-lines",
         ),
-        _colour_key(levels, log_levels, f),
     ]
-    if click_targets:
-        traces.append(_click_targets((x0, x1, y0, y1), vx, vy))
+    key = _colour_key(levels, log_levels, f)
+    if click_targets:  # one trace: the key's colour bar rides on the click targets
+        targets = _click_targets((x0, x1, y0, y1), vx, vy)
+        targets["marker"].update({k: v for k, v in key["marker"].items() if k != "color"})
+        traces.append(targets)
+    else:
+        traces.append(key)
     minima = np.asarray(getattr(surface, "minima", np.zeros((0, 2))), dtype=np.float64)
     traces.append(_point_marker(minima.reshape(-1, 2), "minimum", vx, vy, f))
     if start is None:
@@ -120,8 +133,9 @@ def contour_parts(
     frame_steps = frame_schedule(t_end, n_frames if n_frames_max is None else n_frames_max)
 
     # -- per series traces
-    moving: list[int] = []  # per series: drawn path, newest stretch, head
+    moving: list[int] = []  # per series: drawn path, newest stretch ending in the head
     kept: list[np.ndarray] = []
+    ends: list[dict] = []
     for si, (s, (path, loss), n_last) in enumerate(zip(series, paths, last, strict=True)):
         status = run_status(s.traj)
         group = f"series{si}"
@@ -157,24 +171,40 @@ def contour_parts(
                 showlegend=True,
             )
         )
-        traces.append(dict(common, **_xy(path[:0]), mode="lines", line=line, hoverinfo="skip"))
+        # the newest stretch and the head in one trace: a marker on the last point only
+        tip = _tip(path, np.array([k]), f["head"])
+        # a size array makes Plotly default to bubbles' 70 % opacity: the head is opaque
+        tip["marker"].update(color=s.color, opacity=1, line=dict(color="white", width=1.5))
         traces.append(
             dict(
                 common,
-                **_head(path, loss, k),
-                mode="markers",
-                marker=dict(size=f["head"], color=s.color, line=dict(color="white", width=1.5)),
-                hovertemplate=hover(s.label, vx, vy),
+                **tip,
+                mode="lines+markers",
+                line=line,
+                # the head's hover is on the heads trace: the stretch's points, hovered
+                # as markers, would take it from the head whenever one sits next to it
+                hoverinfo="skip",
                 selected=dict(marker=dict(opacity=1)),
                 unselected=dict(marker=dict(opacity=1)),
             )
         )
-        moving += [len(traces) - 3, len(traces) - 2, len(traces) - 1]
-        traces.append(dict(common, **_end_marker(s, path, loss, n_last, status, vx, vy, f)))
+        moving += [len(traces) - 2, len(traces) - 1]
+        end = _end_point(s, path, loss, n_last, status, vx, vy, f)
+        if end is not None:
+            ends.append(end)
+    heads_idx = None
+    if series:
+        hovers = [hover(s.label, vx, vy) for s in series]
+        colors = [s.color for s in series]
+        shown_at = [min(shown, n) for n in last]
+        traces.append(_hover_heads(paths, shown_at, hovers, colors, f["head"]))
+        heads_idx = len(traces) - 1
+    if ends:
+        traces.append(_end_markers(ends))
 
     frames: list[dict] = []
     if do_frames:
-        frames = _frames(paths, kept, last, frame_steps, moving)
+        frames = _frames(paths, kept, last, frame_steps, moving, heads_idx, f["head"])
     if not title:
         title = default_title(surface, series)
     layout = _contour_layout(
@@ -194,6 +224,7 @@ def contour_parts(
         layout=layout,
         frames=frames,
         moving=moving,
+        heads=heads_idx,
         frame_steps=frame_steps if do_frames else None,
         paths=paths,
         kept=kept,
@@ -236,9 +267,12 @@ def _frames(
     last: list[int],
     frame_steps: np.ndarray,
     moving: list[int],
+    heads: int | None,
+    head_size: float,
 ) -> list[dict]:
-    """Base frames (drawn path up to each chunk start) and play frames (newest stretch, head)."""
-    drawn_idx = moving[0::3]
+    """Base frames (drawn path up to each chunk start) and play frames (newest stretch
+    ending in the head)."""
+    drawn_idx = moving[0::2]
     frames: list[dict] = []
     for c in range(0, len(frame_steps), _CHUNK):
         step0 = int(frame_steps[c])
@@ -247,57 +281,111 @@ def _frames(
             for (path, _), keep, n in zip(paths, kept, last, strict=True)
         ]
         frames.append(dict(name=f"base{c // _CHUNK}", group="base", data=data, traces=drawn_idx))
-    stretch_heads = [i for j, i in enumerate(moving) if j % 3]
+    tips = moving[1::2]
     for fi, step in enumerate(frame_steps):
         step0 = int(frame_steps[fi - fi % _CHUNK])
         data = []
-        for (path, loss), keep, n in zip(paths, kept, last, strict=True):
-            k = min(int(step), n)
-            data.append(_xy_typed(_pts(path, keep, min(step0, n), k)))
-            data.append(_head(path, loss, k, typed=True))
+        ks = [min(int(step), n) for n in last]
+        for (path, _), keep, n, k in zip(paths, kept, last, ks, strict=True):
+            data.append(_tip(path, _pts_idx(keep, min(step0, n), k), head_size, typed=True))
+        data.append(_head_points(paths, ks, typed=True))
         frames.append(
             dict(
                 name=str(fi),
                 group="play",
                 baseframe=f"base{fi // _CHUNK}",
                 data=data,
-                traces=stretch_heads,
+                traces=[*tips, heads],
             )
         )
     return frames
+
+
+def _pts_idx(keep: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Steps of the kept points strictly between steps ``a`` and ``b``, plus the exact ends."""
+    inner = keep[(keep > a) & (keep < b)]
+    return np.concatenate([[a], inner, [b]]).astype(int) if b > a else np.array([a])
 
 
 def _pts(path: np.ndarray, keep: np.ndarray, a: int, b: int) -> np.ndarray:
     """Kept points strictly between steps ``a`` and ``b``, plus the exact ends."""
     if len(path) == 0:
         return path
-    inner = keep[(keep > a) & (keep < b)]
-    idx = np.concatenate([[a], inner, [b]]) if b > a else np.array([a])
-    return path[idx]
+    return path[_pts_idx(keep, a, b)]
 
 
 def _xy(points: np.ndarray) -> dict:
     return dict(x=f32(points[:, 0]), y=f32(points[:, 1]))
 
 
-def _typed(a: np.ndarray) -> dict:
+def _typed(a: np.ndarray, dtype: str = "f4") -> dict:
     """Plotly.js's typed-array form, encoded here: plotly.py's own encoder spends ~0.1 ms
     per array, which adds up over a thousand frame arrays."""
-    data = np.ascontiguousarray(a, dtype="<f4").tobytes()
-    return {"dtype": "f4", "bdata": base64.b64encode(data).decode("ascii")}
+    data = np.ascontiguousarray(a, dtype="<" + dtype).tobytes()
+    return {"dtype": dtype, "bdata": base64.b64encode(data).decode("ascii")}
 
 
 def _xy_typed(points: np.ndarray) -> dict:
     return dict(x=_typed(points[:, 0]), y=_typed(points[:, 1]))
 
 
-def _head(path: np.ndarray, loss: np.ndarray, k: int, typed: bool = False) -> dict:
-    point = path[k : k + 1]
-    xy = _xy_typed(point) if typed else _xy(point)
-    return dict(**xy, customdata=[[k, float(loss[k])]] if len(point) else [])
+def _tip(path: np.ndarray, steps: np.ndarray, head_size: float, typed: bool = False) -> dict:
+    """The newest stretch of a path through ``steps``, ending in the head marker.
+
+    One trace for both: only the last point (the head) has a marker; the stretch's
+    points have size 0, which draws nothing, outline included (a zero-length SVG path).
+    A frame changes the number of points, so it carries the per-point sizes as well.
+    """
+    steps = np.asarray(steps, dtype=int)[: len(path)]
+    points = path[steps]
+    size = np.zeros(len(steps), dtype=np.uint8)
+    size[-1:] = head_size
+    if typed:  # sizes in whole pixels: a byte each
+        return dict(**_xy_typed(points), marker=dict(size=_typed(size, "u1")))
+    return dict(**_xy(points), marker=dict(size=size.tolist()))
 
 
-def _end_marker(
+def _head_points(
+    paths: list[tuple[np.ndarray, np.ndarray]], ks: list[int], typed: bool = False
+) -> dict:
+    """Where each run's head is at steps ``ks``, with its step and loss for the hover."""
+    xy, custom = [], []
+    for (path, loss), k in zip(paths, ks, strict=True):
+        if len(path):
+            xy.append(path[k])
+            custom.append([k, float(loss[k])])
+    points = np.array(xy).reshape(-1, 2)
+    return dict(**(_xy_typed(points) if typed else _xy(points)), customdata=custom)
+
+
+def _hover_heads(
+    paths: list[tuple[np.ndarray, np.ndarray]],
+    ks: list[int],
+    hovers: list[str],
+    colors: list[str],
+    head_size: float,
+) -> dict:
+    """Every run's head as an unseen point of the head's size: it gives the hover text.
+
+    One trace for all runs, each point with its run's hover text and label colour; the
+    drawn head is the last marker of its run's newest stretch, which never hovers.
+    """
+    shown = [i for i, (path, _) in enumerate(paths) if len(path)]
+    return dict(
+        type="scatter",
+        **_head_points(paths, ks),
+        mode="markers",
+        marker=dict(size=head_size, color=[colors[i] for i in shown], opacity=0),
+        hovertemplate=[hovers[i] for i in shown],
+        name="heads",
+        showlegend=False,
+        # a click on a head selects it (the start moves there): it stays unseen
+        selected=dict(marker=dict(opacity=0)),
+        unselected=dict(marker=dict(opacity=0)),
+    )
+
+
+def _end_point(
     s: Series,
     path: np.ndarray,
     loss: np.ndarray,
@@ -306,24 +394,50 @@ def _end_marker(
     vx: str,
     vy: str,
     f: dict,
-) -> dict:
-    """'x' where a path blew up, a dot where it converged; nothing after ``max_steps``."""
+) -> dict | None:
+    """A run's end marker: 'x' where it blew up, a dot where it converged; none after
+    ``max_steps``."""
     symbol = {"diverged": "x", "converged": "circle"}.get(status)
-    end = path[-1:] if (symbol and len(path)) else path[:0]
+    if not (symbol and len(path)):
+        return None
     msg = run_message(s.traj) or status
     return dict(
-        **_xy(end),
-        customdata=[[n_last, float(v)] for v in loss[-1:][: len(end)]],
-        mode="markers",
-        marker=dict(
-            symbol=symbol or "circle",
-            size=f["end"] if symbol == "x" else f["end"] - 3,
-            color=s.color,
-            line=dict(color=INK if symbol == "x" else "white", width=1.5),
-        ),
+        x=float(path[-1, 0]),
+        y=float(path[-1, 1]),
+        customdata=[n_last, float(loss[-1])],
+        symbol=symbol,
+        size=f["end"] if symbol == "x" else f["end"] - 3,
+        color=s.color,
+        outline=INK if symbol == "x" else "white",
         hovertemplate=hover(s.label, vx, vy).replace(
             "<extra></extra>", f"<br>{msg}<extra></extra>"
         ),
+    )
+
+
+def _end_markers(ends: list[dict]) -> dict:
+    """Every run's end marker in one trace, each point with its own symbol, colour and
+    hover text."""
+
+    def each(key: str) -> list:
+        return [e[key] for e in ends]
+
+    return dict(
+        type="scatter",
+        x=f32(each("x")),
+        y=f32(each("y")),
+        customdata=each("customdata"),
+        mode="markers",
+        marker=dict(
+            symbol=each("symbol"),
+            size=each("size"),
+            opacity=1,  # not the 70 % Plotly gives a size array by default
+            color=each("color"),
+            line=dict(color=each("outline"), width=1.5),
+        ),
+        hovertemplate=each("hovertemplate"),
+        name="end markers",
+        showlegend=False,
         selected=dict(marker=dict(opacity=1)),
         unselected=dict(marker=dict(opacity=1)),
     )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .contour import _typed, contour_parts
+from .contour import _head_points, _tip, _typed, contour_parts
 from .plotly_fast import fast_figure
 from .series import Series, f32
 from .style import INK, log_axis, relayout_header
@@ -253,7 +253,7 @@ def race_figure(
 
     # the colour key beside the contour, not beside the whole figure
     cy0, cy1 = layout["yaxis"]["domain"]
-    key = next(t for t in traces if t.get("name") == "loss key")
+    key = next(t for t in traces if "colorbar" in t.get("marker", {}))
     key["marker"]["colorbar"].update(
         x=layout["xaxis"]["domain"][1] + (0.005 if arrangement == "side" else -0.06),
         xanchor="left",
@@ -289,7 +289,9 @@ def race_figure(
             fr["traces"] = list(fr["traces"]) + arrow_idx + cursor_idx + fit_idx
 
     layout.setdefault("meta", {})["race"] = dict(
-        moving=parts["moving"],
+        moving=parts["moving"],  # per run: drawn path, newest stretch ending in the head
+        heads=parts["heads"],  # the heads' hover points
+        head_size=f["head"],
         arrows=arrow_idx,
         cursors=cursor_idx,
         fits=fit_idx,
@@ -549,18 +551,18 @@ def at_step(
     data = list(fig["data"])
     ks = _clamped(series, k)
     moving = meta["moving"]
+    paths = []
     for j, (s, kk) in enumerate(zip(series, ks, strict=True)):
-        path = np.asarray(s.traj.params, dtype=np.float64)[: kk + 1]
-        loss = np.asarray(s.traj.loss, dtype=np.float64)
-        drawn, stretch, head = moving[3 * j : 3 * j + 3]
-        data[drawn] = {**data[drawn], "x": f32(path[:, 0]), "y": f32(path[:, 1])}
-        data[stretch] = {**data[stretch], "x": f32(path[:0, 0]), "y": f32(path[:0, 1])}
-        data[head] = {
-            **data[head],
-            "x": f32(path[-1:, 0]),
-            "y": f32(path[-1:, 1]),
-            "customdata": [[kk, float(loss[kk])]] if len(path) else [],
-        }
+        path = np.asarray(s.traj.params, dtype=np.float64)
+        paths.append(s.traj.valid())  # as the figure has them: a run may have no point
+        drawn, tip = moving[2 * j : 2 * j + 2]
+        data[drawn] = {**data[drawn], "x": f32(path[: kk + 1, 0]), "y": f32(path[: kk + 1, 1])}
+        # the newest stretch is all drawn: the tip is just the head
+        at_k = _tip(path, np.array([kk]), meta["head_size"])
+        marker = {**data[tip]["marker"], **at_k.pop("marker")}
+        data[tip] = {**data[tip], **at_k, "marker": marker}
+    if meta["heads"] is not None:
+        data[meta["heads"]] = {**data[meta["heads"]], **_head_points(paths, ks)}
     for idx, (kind, _, _) in zip(meta["arrows"], ARROWS, strict=True):
         ax, ay = _arrow_xy(series, replays, ks, kind)
         data[idx] = {**data[idx], "x": f32(ax), "y": f32(ay)}
