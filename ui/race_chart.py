@@ -65,13 +65,39 @@ BUNDLE = ensure_bundle()
 _JS = r"""
 const BUNDLE = "app/static/__BUNDLE__";
 
+// Every animation frame, plotly.js lists each trace's array attributes afresh by
+// walking the trace type's whole attribute schema: 40% of a frame of the race, and the
+// answer only changes when a trace gains or loses an attribute. Our frames only put new
+// arrays where arrays were (x, y, customdata), so the answer is kept per input trace
+// (``_input``: the same object for the plot's life, a new one after Plotly.react) and
+// its attribute names. plotly.js uses the list for the extra fields of hover and click
+// events only. If a release stops calling it through PlotSchema, this does nothing.
+function rememberArrayAttributes(Plotly) {
+  const schema = Plotly.PlotSchema;
+  const find = schema && schema.findArrayAttributes;
+  if (typeof find !== "function") return Plotly;
+  const memo = new WeakMap();
+  schema.findArrayAttributes = function (trace) {
+    const input = trace && trace._input;
+    if (!input || typeof input !== "object") return find.call(this, trace);
+    const names = Object.keys(input).join();
+    let kept = memo.get(input);
+    if (!kept || kept.names !== names) {
+      kept = {names, found: find.call(this, trace)};
+      memo.set(input, kept);
+    }
+    return kept.found.slice();
+  };
+  return Plotly;
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
     window.__raceChartPlotly = new Promise((resolve, reject) => {
       const s = document.createElement("script");
       s.src = new URL(BUNDLE, document.baseURI).href;
-      s.onload = () => resolve(window.Plotly);
+      s.onload = () => resolve(rememberArrayAttributes(window.Plotly));
       s.onerror = () => {
         window.__raceChartPlotly = null;  // a later render tries again
         reject(new Error("could not load " + s.src));
