@@ -177,3 +177,8 @@ def race_chart(
 def sent_figure(data: bytes) -> dict:
     """The figure inside what :func:`race_chart` sends (for tests that read the page)."""
     return json.loads(data.split(b"\n", 1)[1])
+
+
+def sent_clickable(data: bytes) -> bool:
+    """Whether what :func:`race_chart` sends lets a click on the map come back."""
+    return data.split(b"\n", 1)[0].split()[1] == b"1"
