@@ -46,6 +46,19 @@ def widget_strings(values: dict[str, str]) -> WidgetStates:
     return states
 
 
+def component_event(component_id: str, payload: str) -> WidgetStates:
+    """The widget states a component sends with an event: its (empty) state and the
+    event's payload (JSON text) on its trigger widget."""
+    states = WidgetStates()
+    state = states.widgets.add()
+    state.id = component_id
+    state.json_value = "{}"
+    trigger = states.widgets.add()
+    trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events"
+    trigger.json_trigger_value = payload
+    return states
+
+
 async def rerun(
     ws,
     query: str = "",
