@@ -36,16 +36,6 @@ async def session(url: str) -> AsyncIterator:
         yield ws
 
 
-def widget_strings(values: dict[str, str]) -> WidgetStates:
-    """Widget states holding text values, as a chart sends its selection (JSON text)."""
-    states = WidgetStates()
-    for widget_id, text in values.items():
-        w = states.widgets.add()
-        w.id = widget_id
-        w.string_value = text
-    return states
-
-
 def component_event(component_id: str, payload: str) -> WidgetStates:
     """The widget states a component sends with an event: its (empty) state and the
     event's payload (JSON text) on its trigger widget."""
