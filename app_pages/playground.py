@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import controls, custom, exercise, nav, panels, presets, race, runs
+from ui import controls, custom, exercise, nav, panels, presets, race, race_chart, runs
 from ui.state import UrlSettings, escape_markdown
 
 classroom = nav.in_classroom()
@@ -54,13 +54,10 @@ view = runs.View(key, tuple(choices), start, run, classroom, subtitle, loss_log,
 if view3d:
     st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch", theme=None)
 else:
-    st.plotly_chart(
-        runs.race_at(view, step),
+    race_chart.race_chart(
+        runs.race_at(view, step).to_dict(),
         key="contour",
-        width="stretch",
-        theme=None,  # the figure's own template, so the screen matches the exported PNG
-        on_select="ignore" if "start" in hidden else controls.set_start_from_click,
-        selection_mode="points",
+        on_select=None if "start" in hidden else controls.set_start_from_click,
     )
 
 for note in url.pop_notices():

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import exercise
+from ui import exercise, race_chart
 from ui.hidden import Hidden
 from ui.runlist import RunSpec, format_run
 
@@ -40,8 +39,13 @@ def finals(at: AppTest) -> list[tuple[str, float, int]]:
     return list(zip(table["optimizer"], table["final loss"], table["steps"], strict=True))
 
 
+def race_data(at: AppTest) -> bytes:
+    """What the Playground's race chart sends to the browser."""
+    return next(c.proto.bytes for c in at.get("bidi_component") if "contour" in c.proto.id)
+
+
 def panel_titles(at: AppTest) -> str:
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = race_chart.sent_figure(race_data(at))
     return " | ".join(a["text"] for a in fig["layout"].get("annotations", []))
 
 
@@ -70,8 +74,8 @@ def test_hidden_controls_are_not_drawn_and_the_race_uses_the_links_values():
     assert {f[2] for f in finals(hidden)} == {40}
     assert not exercise.in_exercise(shown.query_params)
     # with the start hidden, a click on the map does not move it either
-    assert list(shown.get("plotly_chart")[0].proto.selection_mode)
-    assert not list(hidden.get("plotly_chart")[0].proto.selection_mode)
+    assert race_chart.sent_clickable(race_data(shown))
+    assert not race_chart.sent_clickable(race_data(hidden))
 
 
 def test_a_hidden_control_keeps_a_corrected_link_value_with_its_notice():

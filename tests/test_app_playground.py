@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import optim
 from ui.controls import COMPARE, shared_lr_for
+from ui.race_chart import sent_figure
 from ui.runlist import RunSpec, format_run, playground_link
 
 APP = "../app.py"  # relative to this file, as AppTest resolves it
@@ -32,10 +33,13 @@ def run_app(query: dict | None = None) -> AppTest:
 
 
 def chart(at: AppTest, key: str = "contour") -> dict:
-    """The Plotly figure a chart element sends to the browser."""
+    """The Plotly figure a chart element (or the race chart) sends to the browser."""
     for el in at.get("plotly_chart"):
         if el.proto.id.endswith(key) or key in el.proto.id:
             return json.loads(el.proto.spec)
+    for el in at.get("bidi_component"):
+        if el.proto.component_name == "race_chart" and key in el.proto.id:
+            return sent_figure(el.proto.bytes)
     raise AssertionError(f"no chart {key!r}; ids: {[e.proto.id for e in at.get('plotly_chart')]}")
 
 

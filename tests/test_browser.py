@@ -130,7 +130,10 @@ def test_share_link_restores_the_state(page: Page, app_url):
 
 # per page: its heading and an element that only exists once the whole script has run
 READY = {
-    "Playground": ("Optimizer Playground", lambda page: page.get_by_test_id("stPlotlyChart").first),
+    "Playground": (
+        "Optimizer Playground",
+        lambda page: page.locator(".st-key-contour .js-plotly-plot"),
+    ),
     "Training": ("Training a network", lambda page: page.get_by_test_id("stPlotlyChart").first),
     "Maps": ("Maps", lambda page: page.get_by_test_id("stPlotlyChart").first),
     "Algorithms": (

@@ -93,7 +93,7 @@ def test_playground_draws_whatever_the_link_holds(template, values, keep_chooser
     at.query_params = _query(template, values, keep_choosers)
     at.run()
     _check(at)
-    assert at.get("plotly_chart"), "the charts are drawn"
+    assert at.get("plotly_chart") or at.get("bidi_component"), "the charts are drawn"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

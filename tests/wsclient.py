@@ -36,13 +36,16 @@ async def session(url: str) -> AsyncIterator:
         yield ws
 
 
-def widget_strings(values: dict[str, str]) -> WidgetStates:
-    """Widget states holding text values, as a chart sends its selection (JSON text)."""
+def component_event(component_id: str, payload: str) -> WidgetStates:
+    """The widget states a component sends with an event: its (empty) state and the
+    event's payload (JSON text) on its trigger widget."""
     states = WidgetStates()
-    for widget_id, text in values.items():
-        w = states.widgets.add()
-        w.id = widget_id
-        w.string_value = text
+    state = states.widgets.add()
+    state.id = component_id
+    state.json_value = "{}"
+    trigger = states.widgets.add()
+    trigger.id = f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events"
+    trigger.json_trigger_value = payload
     return states
 
 

@@ -1,0 +1,184 @@
+"""The race chart as a component of its own: one plot updated in place, not redrawn.
+
+``st.plotly_chart`` names its element after the figure, so every new setting mounts a
+new chart (a full ``Plotly.newPlot``). This component keeps one plot for the page's
+life and hands each new figure to ``Plotly.react``, which redraws only what changed;
+its frames and its Play/speed buttons and step slider (the figure's own updatemenus
+and sliders) come along unchanged.
+
+It draws with the plotly.js that ships inside the Python ``plotly`` package, served by
+Streamlit's static file serving (``server.enableStaticServing``: the app folder's
+``static/`` at ``app/static/``). The file is copied there when this module is imported
+and is never committed: no CDN, so the app works offline and behind the balancer.
+
+A click on the map comes back as the event ``selection``, shaped like
+``st.plotly_chart``'s selection (``{"points": [{"x": …, "y": …}]}``), so
+``st.session_state[key]["selection"]`` reads the same as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import plotly
+import streamlit as st
+from plotly.io.json import to_json_plotly
+
+STATIC = Path(__file__).resolve().parent.parent / "static"  # next to app.py
+_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _bundle_name() -> str:
+    """The served file's name: the plotly.js version it holds (browsers may keep it)."""
+    with open(_SOURCE, encoding="utf-8") as f:
+        head = f.read(200)
+    version = head.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in head else "x"
+    return f"plotly-{version}.min.js"
+
+
+def ensure_bundle() -> str:
+    """Copy the package's plotly.js into ``static/`` unless it is there; return its name.
+
+    Several app processes may start at once: each writes a temporary file and renames
+    it into place, so no browser ever reads half a file.
+    """
+    name = _bundle_name()
+    target = STATIC / name
+    if not target.exists() or target.stat().st_size != _SOURCE.stat().st_size:
+        STATIC.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".part")
+        os.close(fd)
+        shutil.copyfile(_SOURCE, tmp)
+        os.replace(tmp, target)
+    return name
+
+
+BUNDLE = ensure_bundle()
+
+# The module runs in the page itself (no iframe). ``parentElement`` stays the same node
+# while the element lives, so the plot kept on it is found again on the next render.
+_JS = r"""
+const BUNDLE = "app/static/__BUNDLE__";
+
+// Every animation frame, plotly.js lists each trace's array attributes afresh by
+// walking the trace type's whole attribute schema: 40% of a frame of the race, and the
+// answer only changes when a trace gains or loses an attribute. Our frames only put new
+// arrays where arrays were (x, y, customdata), so the answer is kept per input trace
+// (``_input``: the same object for the plot's life, a new one after Plotly.react) and
+// its attribute names. plotly.js uses the list for the extra fields of hover and click
+// events only. If a release stops calling it through PlotSchema, this does nothing.
+function rememberArrayAttributes(Plotly) {
+  const schema = Plotly.PlotSchema;
+  const find = schema && schema.findArrayAttributes;
+  if (typeof find !== "function") return Plotly;
+  const memo = new WeakMap();
+  schema.findArrayAttributes = function (trace) {
+    const input = trace && trace._input;
+    if (!input || typeof input !== "object") return find.call(this, trace);
+    const names = Object.keys(input).join();
+    let kept = memo.get(input);
+    if (!kept || kept.names !== names) {
+      kept = {names, found: find.call(this, trace)};
+      memo.set(input, kept);
+    }
+    return kept.found.slice();
+  };
+  return Plotly;
+}
+
+function loadPlotly() {
+  // once per page: every chart and every render share one script tag
+  if (!window.__raceChartPlotly) {
+    window.__raceChartPlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = new URL(BUNDLE, document.baseURI).href;
+      s.onload = () => resolve(rememberArrayAttributes(window.Plotly));
+      s.onerror = () => {
+        window.__raceChartPlotly = null;  // a later render tries again
+        reject(new Error("could not load " + s.src));
+      };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__raceChartPlotly;
+}
+
+// the coordinates of a clicked point, as st.plotly_chart's selection gives them
+function selection(ev) {
+  const points = (ev.points || [])
+    .filter(p => typeof p.x === "number" && typeof p.y === "number")
+    .map(p => ({x: p.x, y: p.y, curve_number: p.curveNumber, point_index: p.pointIndex}));
+  return {points};
+}
+
+export default function (component) {
+  const {data, parentElement, setTriggerValue} = component;
+  if (!data) return;
+  let gd = parentElement.querySelector(".race-chart");
+  if (!gd) {
+    gd = document.createElement("div");
+    gd.className = "race-chart";
+    parentElement.appendChild(gd);
+  }
+  // bytes: "<digest> <clickable 0|1>\n<figure JSON>"; a rerun that sends the same
+  // figure again is seen on the first line and leaves the plot alone
+  const text = new TextDecoder().decode(data);
+  const newline = text.indexOf("\n");
+  const [digest, clickable] = text.slice(0, newline).split(" ");
+  gd.__clickable = clickable === "1";
+  if (digest === gd.__digest) return;
+  gd.__digest = digest;  // renders may overtake one another while plotly.js loads
+  loadPlotly().then(Plotly => {
+    if (gd.__digest !== digest) return;
+    const fig = JSON.parse(text.slice(newline + 1));
+    fig.config = {displaylogo: false, responsive: true};
+    const first = !gd._fullLayout;
+    return (first ? Plotly.newPlot(gd, fig) : Plotly.react(gd, fig)).then(() => {
+      if (first) {
+        gd.on("plotly_click", ev => {
+          if (gd.__clickable) setTriggerValue("selection", selection(ev));
+        });
+      }
+    });
+  }).catch(err => {
+    gd.__digest = null;
+    console.error("race chart:", err);
+  });
+}
+""".replace("__BUNDLE__", BUNDLE)
+
+_CSS = ".race-chart { width: 100%; }"
+
+_component = st.components.v2.component("race_chart", js=_JS, css=_CSS, isolate_styles=False)
+
+
+def race_chart(
+    figure: dict, *, key: str, on_select: Callable[[], None] | None = None
+) -> dict | None:
+    """Draw ``figure`` (a plotly.js dictionary: data, layout, frames) under ``key``.
+
+    ``on_select``: called after a click on the map (then ``st.session_state[key]``
+    holds ``{"selection": {"points": [...]}}``); ``None``: clicks do nothing. Returns
+    the last click's selection, or ``None``.
+    """
+    spec = to_json_plotly(figure).encode()
+    digest = hashlib.blake2b(spec, digest_size=12).hexdigest()
+    head = f"{digest} {int(on_select is not None)}\n".encode()
+    result = _component(key=key, data=head + spec, on_selection_change=on_select or (lambda: None))
+    return result.selection
+
+
+def sent_figure(data: bytes) -> dict:
+    """The figure inside what :func:`race_chart` sends (for tests that read the page)."""
+    return json.loads(data.split(b"\n", 1)[1])
+
+
+def sent_clickable(data: bytes) -> bool:
+    """Whether what :func:`race_chart` sends lets a click on the map come back."""
+    return data.split(b"\n", 1)[0].split()[1] == b"1"
