@@ -79,26 +79,41 @@ def squeeze(raw: bytes) -> bytes:
     return gzip.compress(raw, compresslevel=9, mtime=0)
 
 
-def precompress(source: Path, cache: Path) -> Path:
-    """Every compressible file under ``source``, compressed by :func:`squeeze`, in a folder
-    under ``cache`` named for ``source``'s contents (made once; later starts reuse it),
-    with ``manifest.tsv`` (URL path, content type, file) and ``static.map`` (the URL
-    paths, for HAProxy's ``map`` converter). Returns that folder."""
-    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in CONTENT_TYPES)
+def app_static() -> dict[str, Path]:
+    """The app's own static files (``app/static/``, see ``ui/race_chart.py``): the race
+    chart's plotly.js, copied from the plotly package under the package's version."""
+    import plotly  # the app's requirement: installed wherever Streamlit is
+
+    source = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    return {f"/app/static/plotly-{plotly.__version__}.min.js": source}
+
+
+def precompress(source: Path, cache: Path, extra: dict[str, Path] | None = None) -> Path:
+    """Every compressible file under ``source`` (served under ``/static/``) and the
+    ``extra`` files (URL path: file), compressed by :func:`squeeze`, in a folder under
+    ``cache`` named for their contents (made once; later starts reuse it), with
+    ``manifest.tsv`` (URL path, content type, file) and ``static.map`` (the URL paths,
+    for HAProxy's ``map`` converter). Returns that folder."""
+    urls = {
+        "/static/" + p.relative_to(source).as_posix(): p
+        for p in sorted(source.rglob("*"))
+        if p.is_file() and p.suffix in CONTENT_TYPES
+    }
+    urls.update(extra or {})
+    files = list(urls.values())
     stamp = f"{len(files)}-{max((p.stat().st_mtime_ns for p in files), default=0)}-z{BIG}"
     folder = cache / f"static-gz-{stamp}"
     if (folder / "static.map").exists():
         return folder
     building = Path(tempfile.mkdtemp(prefix="static-gz-", dir=cache))
     manifest, paths = [], []
-    for i, p in enumerate(files):
+    for i, (url, p) in enumerate(urls.items()):
         raw = p.read_bytes()
         packed = squeeze(raw)
         if len(packed) >= len(raw):
             continue  # left to HAProxy's cache, uncompressed
         name = f"{i}.gz"
         (building / name).write_bytes(packed)
-        url = "/static/" + p.relative_to(source).as_posix()
         manifest.append(f"{url}\t{CONTENT_TYPES[p.suffix]}\t{name}\n")
         paths.append(f"{url} 1\n")
     (building / "manifest.tsv").write_text("".join(manifest))
@@ -205,7 +220,8 @@ cache static
 {resolvers}
 frontend playground
     bind {address}:{port}
-    acl static path_beg /static/
+    # Streamlit's files and the app's own (app/static/: the race chart's plotly.js)
+    acl static path_beg /static/ /app/static/
 {precompressed}    use_backend static_files if static
     default_backend streamlit
 
@@ -356,7 +372,8 @@ def main() -> int:
         "--precompress",
         type=Path,
         metavar="FOLDER",
-        help="compress Streamlit's scripts into FOLDER and stop (the balancer's image)",
+        help="compress Streamlit's scripts and the app's plotly.js into FOLDER and stop "
+        "(the balancer's image)",
     )
     args = ap.parse_args()
     if args.container_config:
@@ -365,7 +382,7 @@ def main() -> int:
     if args.precompress:
         args.precompress.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=args.precompress.parent) as tmp:
-            precompress(streamlit_static(), Path(tmp)).rename(args.precompress)
+            precompress(streamlit_static(), Path(tmp), app_static()).rename(args.precompress)
         return 0
     n = args.workers or os.cpu_count() or 1
     haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -392,7 +409,7 @@ def main() -> int:
             w.start()
         cache = ROOT / ".serve-cache"
         cache.mkdir(exist_ok=True)
-        static_gz = precompress(streamlit_static(), cache)  # while the workers start
+        static_gz = precompress(streamlit_static(), cache, app_static())  # while workers start
         deadline = time.monotonic() + 120
         while not all(w.healthy() for w in workers):
             for w in workers:

@@ -117,6 +117,19 @@ def test_kubernetes_deployment_service_and_sticky_ingress():
     assert backend["port"]["name"] == sport["name"]
 
 
+def test_the_balancer_serves_the_race_charts_plotly_js_under_the_apps_name():
+    from ui import race_chart
+
+    [(url, source)] = serve.app_static().items()
+    assert url == f"/app/static/{race_chart.bundle_name()}"
+    assert (race_chart.STATIC / race_chart.bundle_name()).read_bytes() == source.read_bytes()
+    assert "acl static path_beg /static/ /app/static/" in serve.container_config()
+    # the app's image copies it while the folder is writable, before the app's user
+    docker = (DEPLOY / "Dockerfile").read_text()
+    made = docker.index('RUN /venv/bin/python -c "import ui.race_chart"')
+    assert docker.index("COPY ui ui") < made < docker.index("USER playground")
+
+
 def test_static_files_are_compressed_once_and_listed(tmp_path):
     src = tmp_path / "static"
     (src / "js").mkdir(parents=True)

@@ -175,6 +175,13 @@ def test_static_files_come_compressed_and_from_the_balancer(served):
     # a browser that takes no gzip still gets the file, from a worker
     with urllib.request.urlopen(f"{served.url}/{script}", timeout=30) as r:
         assert r.read() == raw and r.headers.get("content-encoding") is None
+    # the race chart's plotly.js (the app's own static folder) comes the same way
+    [(url, source)] = serve.app_static().items()
+    count = _worker_requests(served)
+    headers, body = _get(served.url + url)
+    assert headers.get("content-encoding") == "gzip" and "immutable" in headers["cache-control"]
+    assert gzip.decompress(body) == source.read_bytes()
+    assert _worker_requests(served) == count, "plotly.js comes from HAProxy, not a worker"
     # fonts (compressed already): the first request reaches a worker, the next the cache
     font = sorted((serve.streamlit_static() / "media").glob("*.woff2"))[0]
     url = f"{served.url}/static/media/{font.name}"

@@ -34,12 +34,11 @@ STATIC = Path(__file__).resolve().parent.parent / "static"  # next to app.py
 _SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def _bundle_name() -> str:
-    """The served file's name: the plotly.js version it holds (browsers may keep it)."""
-    with open(_SOURCE, encoding="utf-8") as f:
-        head = f.read(200)
-    version = head.split("plotly.js v", 1)[1].split()[0] if "plotly.js v" in head else "x"
-    return f"plotly-{version}.min.js"
+def bundle_name() -> str:
+    """The served file's name, after the plotly package that ships it (each release pins
+    one plotly.js): a new name for new contents, so browsers and the balancer may keep it.
+    ``deploy/serve.py`` names it the same way when it compresses it for the balancer."""
+    return f"plotly-{plotly.__version__}.min.js"
 
 
 def ensure_bundle() -> str:
@@ -48,7 +47,7 @@ def ensure_bundle() -> str:
     Several app processes may start at once: each writes a temporary file and renames
     it into place, so no browser ever reads half a file.
     """
-    name = _bundle_name()
+    name = bundle_name()
     target = STATIC / name
     if not target.exists() or target.stat().st_size != _SOURCE.stat().st_size:
         STATIC.mkdir(exist_ok=True)
