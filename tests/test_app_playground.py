@@ -328,6 +328,23 @@ def test_a_value_below_a_range_open_at_the_top_is_clamped_with_a_notice():
     assert at.number_input(key="tol").value >= 0
 
 
+def test_a_static_folder_that_cannot_be_written_falls_back_to_plotly_chart(tmp_path, monkeypatch):
+    from ui import race_chart
+
+    drawn = chart(run_app(FAST))["data"]  # by the race chart component
+    blocked = tmp_path / "static"
+    blocked.write_text("a file where the folder should be")  # neither made nor written
+    monkeypatch.setattr(race_chart, "STATIC", blocked)
+    assert race_chart.ensure_bundle() is None
+    monkeypatch.setattr(race_chart, "BUNDLE", None)
+    at = run_app(FAST)
+    assert not at.get("bidi_component")
+    (el,) = [e for e in at.get("plotly_chart") if e.proto.id.endswith("contour")]
+    assert [t.get("name") for t in json.loads(el.proto.spec)["data"]] == [
+        t.get("name") for t in drawn
+    ]
+
+
 def test_more_than_eight_runs_in_a_link_keep_the_first_eight():
     at = run_app({**FAST, "run": [f"SGD lr={0.001 * (i + 1):g}" for i in range(10)]})
     assert len(race(at)) == 8

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ import plotly
 import streamlit as st
 from plotly.io.json import to_json_plotly
 
+_log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"  # next to app.py
 _SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -41,20 +43,26 @@ def bundle_name() -> str:
     return f"plotly-{plotly.__version__}.min.js"
 
 
-def ensure_bundle() -> str:
-    """Copy the package's plotly.js into ``static/`` unless it is there; return its name.
+def ensure_bundle() -> str | None:
+    """Copy the package's plotly.js into ``static/`` unless it is there; return its name,
+    or ``None`` when the folder cannot be written (a read-only deployment that did not
+    copy it in advance): the race is then drawn by ``st.plotly_chart``, as before.
 
     Several app processes may start at once: each writes a temporary file and renames
     it into place, so no browser ever reads half a file.
     """
     name = bundle_name()
     target = STATIC / name
-    if not target.exists() or target.stat().st_size != _SOURCE.stat().st_size:
-        STATIC.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".part")
-        os.close(fd)
-        shutil.copyfile(_SOURCE, tmp)
-        os.replace(tmp, target)
+    try:
+        if not target.exists() or target.stat().st_size != _SOURCE.stat().st_size:
+            STATIC.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".part")
+            os.close(fd)
+            shutil.copyfile(_SOURCE, tmp)
+            os.replace(tmp, target)
+    except OSError:
+        _log.warning("race chart: cannot put plotly.js into %s; using st.plotly_chart", STATIC)
+        return None
     return name
 
 
@@ -150,7 +158,7 @@ export default function (component) {
     console.error("race chart:", err);
   });
 }
-""".replace("__BUNDLE__", BUNDLE)
+""".replace("__BUNDLE__", BUNDLE or "")
 
 _CSS = ".race-chart { width: 100%; }"
 
@@ -166,6 +174,16 @@ def race_chart(
     holds ``{"selection": {"points": [...]}}``); ``None``: clicks do nothing. Returns
     the last click's selection, or ``None``.
     """
+    if BUNDLE is None:
+        st.plotly_chart(
+            figure,
+            key=key,
+            width="stretch",
+            theme=None,  # the figure's own template, so the screen matches the exported PNG
+            on_select=on_select or "ignore",
+            selection_mode="points",
+        )
+        return None
     spec = to_json_plotly(figure).encode()
     digest = hashlib.blake2b(spec, digest_size=12).hexdigest()
     head = f"{digest} {int(on_select is not None)}\n".encode()
