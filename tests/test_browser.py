@@ -61,6 +61,27 @@ def test_playground_loads_and_shows_the_chart(page: Page, app_url, artifacts):
     page.screenshot(path=str(artifacts / "playground.png"), full_page=True)
 
 
+def test_a_race_chart_whose_plotly_js_does_not_load_says_so_and_draws_on_retry(page: Page, app_url):
+    blocked = []
+
+    def refuse(route):
+        blocked.append(route.request.url)
+        route.abort()
+
+    page.route("**/app/static/plotly-*.min.js", refuse)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app_url)
+    expect(page.locator(".st-key-contour")).to_contain_text("could not be drawn", timeout=LONG)
+    assert blocked
+    # the next rerun tries again: with the file let through, the chart is drawn
+    page.unroute("**/app/static/plotly-*.min.js")
+    noise = page.get_by_role("slider", name="Gradient noise (std)")
+    noise.focus()
+    noise.press("ArrowRight")
+    expect(page.locator(".st-key-contour .js-plotly-plot")).to_be_visible(timeout=LONG)
+    expect(page.locator(".st-key-contour")).not_to_contain_text("could not be drawn")
+
+
 def test_moving_a_slider_updates_the_chart(page: Page, app_url):
     open_page(page, app_url)
     before = trajectory_signature(page)

@@ -146,6 +146,7 @@ export default function (component) {
     const fig = JSON.parse(text.slice(newline + 1));
     fig.config = {displaylogo: false, responsive: true};
     const first = !gd._fullLayout;
+    if (first) gd.textContent = "";  // a message left by a failed load
     return (first ? Plotly.newPlot(gd, fig) : Plotly.react(gd, fig)).then(() => {
       if (first) {
         gd.on("plotly_click", ev => {
@@ -154,8 +155,12 @@ export default function (component) {
       }
     });
   }).catch(err => {
-    gd.__digest = null;
+    gd.__digest = null;  // the next render tries again
     console.error("race chart:", err);
+    if (!gd._fullLayout) {
+      gd.textContent = "The race chart could not be drawn (its drawing library did not " +
+        "load). Reload the page to try again.";
+    }
   });
 }
 """.replace("__BUNDLE__", BUNDLE or "")
