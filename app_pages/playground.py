@@ -55,7 +55,7 @@ if view3d:
     st.plotly_chart(runs.shown(view, "surface3d"), key="surface3d", width="stretch", theme=None)
 else:
     race_chart.race_chart(
-        runs.race_at(view, step).to_dict(),
+        runs.race_at(view, step),
         key="contour",
         on_select=None if "start" in hidden else controls.set_start_from_click,
     )
