@@ -117,6 +117,20 @@ def test_kubernetes_deployment_service_and_sticky_ingress():
     assert backend["port"]["name"] == sport["name"]
 
 
+def test_the_race_charts_plotly_js_is_readable_by_the_apps_user(tmp_path, monkeypatch):
+    # the image copies it as root and serves it as another user: a private file fails
+    from ui import race_chart
+
+    monkeypatch.setattr(race_chart, "STATIC", tmp_path / "static")
+    name = race_chart.ensure_bundle()
+    copy = tmp_path / "static" / name
+    assert copy.read_bytes() == race_chart._SOURCE.read_bytes()
+    assert copy.stat().st_mode & 0o444 == 0o444
+    copy.chmod(0o600)  # as an earlier version left it
+    assert race_chart.ensure_bundle() == name
+    assert copy.stat().st_mode & 0o444 == 0o444
+
+
 def test_the_balancer_serves_the_race_charts_plotly_js_under_the_apps_name():
     from ui import race_chart
 
