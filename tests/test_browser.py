@@ -247,12 +247,31 @@ HEADS = f"""() => {{
     gd._fullData[i].y.at(-1)]));
 }}"""
 
+# arrays still in their base64 form (plotly.js would decode them again every frame), and
+# traces whose x reached plotly.js as a typed array
+BASE64_LEFT = f"""() => {{
+  const gd = {FIG};
+  let left = 0;
+  const walk = v => {{
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object" && !ArrayBuffer.isView(v)) {{
+      if ("bdata" in v) left++;
+      Object.values(v).forEach(walk);
+    }}
+  }};
+  walk(gd.data);
+  walk(gd._transitionData._frames);
+  return [left, gd.data.filter(t => ArrayBuffer.isView(t.x)).length];
+}}"""
+
 
 def test_plus_and_minus_one_step(page: Page, app_url, artifacts):
     open_page(page, app_url + "/?steps=60&step=30")
     step = page.get_by_label("Step shown (and taken apart below)")
     expect(step).to_have_value("30")
     assert page.evaluate(CURSORS) == [30, 30, 30, 30]
+    left, typed = page.evaluate(BASE64_LEFT)
+    assert left == 0 and typed >= 5  # decoded once, in the chart's script
     heads = page.evaluate(HEADS)
     page.get_by_role("button", name="+1").click()
     expect(step).to_have_value("31", timeout=LONG)

@@ -400,8 +400,14 @@ def test_templates_are_explicit_and_survive_a_changed_default(rosen):
         ]
     finally:
         pio.templates.default = old
-    for fig in figs:
+    contour, *others = figs
+    for fig in others:
         assert fig.layout.template == pio.templates[figures.TEMPLATE]
+    # the animated contour has the template's values written in, and no template
+    spec = contour.to_dict()["layout"]
+    assert not spec["template"]
+    assert spec["paper_bgcolor"] == pio.templates[figures.TEMPLATE].layout.paper_bgcolor
+    assert spec["xaxis"]["gridcolor"] == pio.templates[figures.TEMPLATE].layout.xaxis.gridcolor
 
 
 def test_no_latex_in_any_text(rosen):

@@ -331,3 +331,79 @@ def test_three_runs_take_few_traces_and_each_keeps_its_head_and_end_marker():
     assert "diverged" in ends["hovertemplate"][1]
     (key,) = [t for t in d["data"] if "colorbar" in t.get("marker", {})]
     assert key["name"] == "click targets" and key["marker"]["showscale"]
+
+
+# -- the template, written into the figure ------------------------------------------------------
+def test_the_race_figure_carries_its_templates_values_and_no_template():
+    # plotly.js looks every unset attribute up in a template again on every animation
+    # frame; the race figure has the values written in instead
+    fig, _, _ = race(optim.make_surface("rosenbrock"), [("sgd", {}), ("adam", {})])
+    spec = fig.to_dict()
+    layout = spec["layout"]
+    assert not layout["template"]
+    white = pio.templates["plotly_white"].layout
+    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+    assert len(axes) >= 4
+    for name in axes:
+        axis = layout[name]
+        assert axis["gridcolor"] == white.xaxis.gridcolor
+        assert axis["zerolinecolor"] == white.xaxis.zerolinecolor
+        assert axis["showline"] is False  # the template's line colour never draws a line
+    assert layout["xaxis"]["title"]["standoff"] == white.xaxis.title.standoff
+    assert layout["colorway"] == list(white.colorway)
+    assert layout["paper_bgcolor"] == "white"
+    assert layout["font"]["color"] == figures.style.INK  # the figure's own value wins
+    for trace in spec["data"]:
+        assert trace["fillpattern"]["solidity"] == 0.2  # the template's scatter entry
+
+
+def test_baking_keeps_what_a_figure_sets_itself():
+    from ui.figures.style import bake_template
+
+    traces = [dict(type="scatter", fillpattern=dict(size=3)), dict(type="heatmap")]
+    layout = dict(
+        xaxis=dict(linecolor="red", title=dict(text="a")),
+        xaxis3=dict(showline=True),
+        yaxis=dict(gridcolor="blue"),
+        annotations=[dict(text="t", arrowhead=3)],
+        template=pio.templates["plotly_white"],
+    )
+    bake_template(traces, layout)
+    assert layout["template"] == {}
+    assert "showline" not in layout["xaxis"] and layout["xaxis"]["linecolor"] == "red"
+    assert layout["xaxis"]["title"] == dict(text="a", standoff=15)
+    assert layout["xaxis3"]["showline"] is True
+    assert layout["yaxis"]["gridcolor"] == "blue" and layout["yaxis"]["showline"] is False
+    assert layout["annotations"][0]["arrowhead"] == 3
+    assert layout["annotations"][0]["arrowcolor"] == "#2a3f5f"
+    assert "scene" not in layout and "polar" not in layout  # no subplot made up
+    assert traces[0]["fillpattern"] == dict(size=3, fillmode="overlay", solidity=0.2)
+    assert traces[1]["colorscale"][0] == [0.0, "#0d0887"]
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("chromium_executable")
+def test_the_baked_figure_is_what_plotly_js_makes_of_the_template(monkeypatch):
+    # plotly.js fills in every default; with the template or with its values written in,
+    # it must come to the same full figure (lines, grid, fonts, colours: the same picture)
+    import plotly.graph_objects as go
+
+    from ui.figures import race as race_module
+
+    specs = [("sgd", {}), ("momentum", {}), ("adam", {})]
+    baked, _, _ = race(optim.make_surface("himmelblau"), specs)
+    monkeypatch.setattr(race_module, "bake_template", lambda traces, layout: None)
+    plain, _, _ = race(optim.make_surface("himmelblau"), specs)
+    assert plain.to_dict()["layout"]["template"]
+
+    def full(fig):
+        spec = go.Figure(fig.to_dict(), skip_invalid=True).full_figure_for_development(warn=False)
+        out = spec.to_plotly_json()
+        out["layout"].pop("template", None)
+        for trace in out["data"]:
+            trace.pop("uid", None)
+        return json.loads(json.dumps(out, default=str))
+
+    a, b = full(baked), full(plain)
+    assert a["layout"] == b["layout"]
+    assert a["data"] == b["data"]

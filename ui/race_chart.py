@@ -104,6 +104,35 @@ function rememberArrayAttributes(Plotly) {
   return Plotly;
 }
 
+// A typed array comes as {dtype, bdata: base64}. plotly.js decodes it whenever it fills in
+// a figure's defaults: every trace, every animation frame (the contour's iso-lines and
+// click grid are thousands of points). Decoded once here, before plotly.js sees it.
+// Little-endian like the sender; a 2-D array (hover data) becomes rows of one buffer, as
+// plotly.js makes it; more dimensions are left to plotly.js.
+const TYPED = {
+  f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array,
+  u2: Uint16Array, i1: Int8Array, u1: Uint8Array, u1c: Uint8ClampedArray,
+};
+function decodeTyped(node) {
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) node[i] = decodeTyped(node[i]);
+  } else if (node && typeof node === "object") {
+    const shape = String(node.shape === undefined ? "" : node.shape).split(",").map(Number);
+    if (typeof node.bdata === "string" && TYPED[node.dtype] && shape.length <= 2) {
+      const bin = atob(node.bdata);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const flat = new TYPED[node.dtype](bytes.buffer);
+      if (shape.length < 2) return flat;
+      const [rows, cols] = shape;
+      if (!(rows * cols === flat.length)) return node;
+      return Array.from({length: rows}, (_, r) => flat.subarray(r * cols, (r + 1) * cols));
+    }
+    for (const key in node) node[key] = decodeTyped(node[key]);
+  }
+  return node;
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -149,6 +178,8 @@ export default function (component) {
   loadPlotly().then(Plotly => {
     if (gd.__digest !== digest) return;
     const fig = JSON.parse(text.slice(newline + 1));
+    decodeTyped(fig.data);
+    decodeTyped(fig.frames || []);
     fig.config = {displaylogo: false, responsive: true};
     const first = !gd._fullLayout;
     if (first) gd.textContent = "";  // a message left by a failed load

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 from .contour import _head_points, _tip, _typed, contour_parts
 from .plotly_fast import fast_figure
 from .series import Series, f32
-from .style import INK, log_axis, relayout_header
+from .style import INK, bake_template, log_axis, relayout_header
 
 # data problems whose model the data view can draw: weights (a, b) -> y(x)
 FIT_MODELS: dict[str, Callable[[float, float, np.ndarray], np.ndarray]] = {
@@ -297,6 +297,7 @@ def race_figure(
         fits=fit_idx,
         frame_steps=[int(v) for v in frame_steps] if frame_steps is not None else [],
     )
+    bake_template(traces, layout)  # every frame of the animation is then cheaper
     return fast_figure(traces, layout, frames)
 
 
