@@ -7,7 +7,7 @@ PORT   ?= 8501
 WORKERS ?= 0
 ADDRESS ?= 0.0.0.0
 
-.PHONY: run serve test lint format bench browser haproxy mutate clean
+.PHONY: run serve test lint format bench browser haproxy js mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,20 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.run-deps
+# The race chart's plotly.js build (package.json), installed by npm when the lock changes;
+# without npm the app serves the full bundle of the plotly package instead.
+node_modules/.stamp: package.json package-lock.json
+	@bash deploy/ensure_plotlyjs.sh $(JS_INSTALL)
+
+js:
+	@bash deploy/ensure_plotlyjs.sh --install
+
+run: $(VENV)/.run-deps node_modules/.stamp
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # A class: WORKERS app processes (0: one a core) behind HAProxy on PORT; Ctrl-C stops all.
-serve: $(VENV)/.run-deps haproxy
+serve: JS_INSTALL = --install
+serve: $(VENV)/.run-deps node_modules/.stamp haproxy
 	$(BIN)/python deploy/serve.py --workers $(WORKERS) --port $(PORT) --address $(ADDRESS)
 
 # `make serve` and its test need HAProxy; this finds or installs one.
@@ -37,7 +46,8 @@ haproxy:
 browser: $(VENV)/.dev-deps
 	@bash tests/ensure_chromium.sh $(BIN)
 
-test: $(VENV)/.dev-deps browser haproxy
+test: JS_INSTALL = --install
+test: $(VENV)/.dev-deps node_modules/.stamp browser haproxy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -50,7 +60,8 @@ format: $(VENV)/.dev-deps
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.dev-deps browser haproxy
+bench: JS_INSTALL = --install
+bench: $(VENV)/.dev-deps node_modules/.stamp browser haproxy
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_algorithms.py
@@ -70,4 +81,4 @@ mutate: $(VENV)/.dev-deps
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants .serve-cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants .serve-cache node_modules

@@ -81,11 +81,14 @@ def squeeze(raw: bytes) -> bytes:
 
 def app_static() -> dict[str, Path]:
     """The app's own static files (``app/static/``, see ``ui/race_chart.py``): the race
-    chart's plotly.js, copied from the plotly package under the package's version."""
-    import plotly  # the app's requirement: installed wherever Streamlit is
+    chart's plotly.js, under the name the app serves it by (``ui/plotly_bundle.py``)."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from ui import plotly_bundle  # plotly only: the app's requirement, no Streamlit
 
-    source = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    return {f"/app/static/plotly-{plotly.__version__}.min.js": source}
+    source = plotly_bundle.source()
+    return {f"/app/static/{plotly_bundle.name(source)}": source}
 
 
 def precompress(source: Path, cache: Path, extra: dict[str, Path] | None = None) -> Path:

@@ -59,6 +59,21 @@ def test_playground_loads_and_shows_the_chart(page: Page, app_url, artifacts):
     # one figure: the map, the loss, gradient-norm and effective-lr panels on one clock
     expect(page.locator(".js-plotly-plot")).to_have_count(1, timeout=LONG)
     page.screenshot(path=str(artifacts / "playground.png"), full_page=True)
+    # drawn by the plotly.js the app serves (the cartesian build where npm installed it),
+    # of the release the figures are made for, and knowing every trace type they use
+    from ui import plotly_bundle, race_chart
+
+    src, release, known, used = page.evaluate(
+        """() => {
+      const gd = document.querySelector('.js-plotly-plot');
+      const s = [...document.scripts].find(e => /plotly[^/]*[.]min[.]js$/.test(e.src));
+      return [s && s.src, Plotly.version, Object.keys(Plotly.PlotSchema.get().traces),
+              gd.data.map(t => t.type || 'scatter')];
+    }"""
+    )
+    assert src.endswith("/app/static/" + race_chart.bundle_name())
+    assert release == plotly_bundle.version(plotly_bundle.FULL)
+    assert set(used) <= set(known)
 
 
 def test_a_race_chart_whose_plotly_js_does_not_load_says_so_and_draws_on_retry(page: Page, app_url):

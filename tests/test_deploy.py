@@ -8,6 +8,7 @@ of its configurations (``make serve``'s and the containers').
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import shutil
@@ -142,6 +143,35 @@ def test_the_balancer_serves_the_race_charts_plotly_js_under_the_apps_name():
     docker = (DEPLOY / "Dockerfile").read_text()
     made = docker.index('RUN /venv/bin/python -c "import ui.race_chart"')
     assert docker.index("COPY ui ui") < made < docker.index("USER playground")
+    # with the cartesian build that npm fetched in a stage of its own
+    assert docker.index("RUN npm ci") < docker.index("COPY --from=plotlyjs") < made
+
+
+def test_the_race_chart_serves_the_cartesian_build_only_when_it_is_the_same_release(
+    tmp_path, caplog
+):
+    from ui import plotly_bundle
+
+    def bundle(name, release, kind=""):
+        path = tmp_path / name
+        path.write_text(f"/**\n* plotly.js {kind}v{release}\n* Copyright\n*/\n(function(){{}})")
+        return path
+
+    full = bundle("plotly.min.js", "4.1.1")
+    cartesian = bundle("plotly-cartesian.min.js", "4.1.1", "(cartesian - minified) ")
+    assert plotly_bundle.source(cartesian, full) == cartesian
+    assert plotly_bundle.name(cartesian) == "plotly-cartesian-4.1.1.min.js"
+    assert plotly_bundle.name(full) == "plotly-4.1.1.min.js"
+    # a cartesian build of another release would draw figures made for this one: not used
+    other = bundle("plotly-cartesian-old.min.js", "4.0.0", "(cartesian - minified) ")
+    assert plotly_bundle.source(other, full) == full
+    assert "4.0.0" in caplog.text and "full bundle" in caplog.text
+    assert plotly_bundle.source(tmp_path / "missing.min.js", full) == full  # npm never ran
+    # the real files: the plotly package's bundle states its release, and the pinned
+    # cartesian build (where installed) is that release
+    assert plotly_bundle.version(plotly_bundle.FULL)
+    pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
+    assert pinned["plotly.js-cartesian-dist-min"] == plotly_bundle.version(plotly_bundle.FULL)
 
 
 def test_static_files_are_compressed_once_and_listed(tmp_path):

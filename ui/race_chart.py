@@ -6,7 +6,8 @@ life and hands each new figure to ``Plotly.react``, which redraws only what chan
 its frames and its Play/speed buttons and step slider (the figure's own updatemenus
 and sliders) come along unchanged.
 
-It draws with the plotly.js that ships inside the Python ``plotly`` package, served by
+It draws with plotly.js's cartesian build, or the full bundle inside the Python ``plotly``
+package (see :mod:`ui.plotly_bundle`), served by
 Streamlit's static file serving (``server.enableStaticServing``: the app folder's
 ``static/`` at ``app/static/``). The file is copied there when this module is imported
 and is never committed: no CDN, so the app works offline and behind the balancer.
@@ -25,27 +26,27 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
-import plotly
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.io.json import to_json_plotly
 
+from ui import plotly_bundle
+
 _log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent.parent / "static"  # next to app.py
-_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+STATIC = plotly_bundle.ROOT / "static"  # next to app.py
+_SOURCE = plotly_bundle.source()  # the cartesian build, or the plotly package's full one
 
 
 def bundle_name() -> str:
-    """The served file's name, after the plotly package that ships it (each release pins
-    one plotly.js): a new name for new contents, so browsers and the balancer may keep it.
-    ``deploy/serve.py`` names it the same way when it compresses it for the balancer."""
-    return f"plotly-{plotly.__version__}.min.js"
+    """The served file's name, after the build and its plotly.js release: a new name for
+    new contents, so browsers and the balancer may keep it. ``deploy/serve.py`` names it
+    the same way when it compresses it for the balancer."""
+    return plotly_bundle.name(_SOURCE)
 
 
 def ensure_bundle() -> str | None:
-    """Copy the package's plotly.js into ``static/`` unless it is there; return its name,
+    """Copy the chosen plotly.js into ``static/`` unless it is there; return its name,
     or ``None`` when the folder cannot be written (a read-only deployment that did not
     copy it in advance): the race is then drawn by ``st.plotly_chart``, as before.
 
