@@ -243,7 +243,7 @@ def test_the_bar_keeps_moving_while_workers_compute_the_map(monkeypatch):
     choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
     try:
         assert pool.wait_ready(every=True)
-        maps.sweep_of(setup, choice, 61, (1e-3, 1.0))  # 3.7 million trajectory-steps
+        maps.sweep_of(setup, choice, 64, (1e-3, 1.0))  # 4.1 million trajectory-steps
     finally:
         pool.close()
     assert len(answered) == 1  # the workers computed it
