@@ -291,7 +291,7 @@ class Fallbacks(logging.Handler):
     """Counts the batches the core computed in-process although its workers were asked."""
 
     def __init__(self) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.WARNING)
         self.count, self.last = 0, ""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -330,7 +330,6 @@ def main() -> int:
         print("optim: no map workers (one usable CPU, or PLAYGROUND_MAP_WORKERS)")
     fallbacks = Fallbacks()
     logging.getLogger("optim.sweep").addHandler(fallbacks)
-    logging.getLogger("optim.sweep").setLevel(logging.INFO)
     core = f"optim, {workers} workers" if workers > 1 else "optim"
 
     def report(results, rows):

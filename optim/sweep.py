@@ -61,8 +61,10 @@ Progress = Callable[[int, int], Any]  # (cells done, cells in all)
 PARALLEL_FROM = 2_000_000
 MIN_PART = 2000
 MAX_WORKERS = 4  # a map's parts at most
-LIMIT_S = 120.0  # wall time for a batch in the workers; past it, they are killed
-CPU_LIMIT_S = 120.0  # CPU seconds a worker may spend on one part (if its server is gone)
+# wall time for a batch in the workers, past which they are killed (and the batch computed
+# here): LIMIT_S, plus 1 us per trajectory-step of a part (some 30 times what one takes)
+LIMIT_S, LIMIT_PER_STEP_S = 60.0, 1e-6
+CPU_LIMIT_S = 600.0  # CPU seconds a worker may spend on one part (if its server is gone)
 CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # the cgroup v2 CPU quota, where there is one
 _log = logging.getLogger(__name__)
 
@@ -390,10 +392,15 @@ def _in_workers(problem, groups, steps, run_options, progress) -> _Final | None:
             progress(sum(done), n)
 
     args = [(problem, group, steps, run_options) for group in groups]
+    limit = LIMIT_S + LIMIT_PER_STEP_S * max(sizes) * int(steps)
     try:
-        parts = _pool.call_each(args, LIMIT_S, on_progress)
+        parts = _pool.call_each(args, limit, on_progress)
     except Busy:
-        _log.info("map workers busy or starting: %d trajectories computed in-process", n)
+        _log.warning(
+            "map workers not free (busy with another map, starting, or failing to start): "
+            "%d trajectories computed in-process",
+            n,
+        )
         return None
     except Exception as err:  # noqa: BLE001 (any failure: the same answer, computed here)
         _log.warning("map workers failed (%s: %s); computing in-process", type(err).__name__, err)

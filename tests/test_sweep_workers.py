@@ -158,7 +158,7 @@ def test_busy_or_broken_workers_mean_the_same_map_computed_here(pool, workers, m
         held = pool._idle.pop()
     try:
         assert_same(momentum_map(), expected)
-        assert workers.answered == 0 and "busy" in caplog.text
+        assert workers.answered == 0 and "not free (busy" in caplog.text
     finally:
         pool._release(held)
 
@@ -172,17 +172,29 @@ def test_busy_or_broken_workers_mean_the_same_map_computed_here(pool, workers, m
 
     # past the time limit: both workers killed, the batch computed here
     before = set(pool.pids())
-    monkeypatch.setattr(sweep_module, "LIMIT_S", 0.0)
+    monkeypatch.setattr(sweep_module, "LIMIT_S", -1.0)
     caplog.clear()
     t0 = time.perf_counter()
     assert_same(momentum_map(), expected)
     assert time.perf_counter() - t0 < 30
     assert workers.answered == 0 and "TimedOut" in caplog.text
     assert not before & set(pool.pids())
-    monkeypatch.setattr(sweep_module, "LIMIT_S", 120.0)
+    monkeypatch.setattr(sweep_module, "LIMIT_S", 60.0)
     assert pool.wait_ready(every=True)
     assert_same(momentum_map(), expected)
     assert workers.answered == 1
+
+
+def test_workers_that_cannot_start_mean_the_same_map_computed_here(workers, monkeypatch, caplog):
+    expected = in_process(momentum_map, monkeypatch)
+    broken = WorkerPool("optim.sweep:no_such_function", 2, None, progress=True)
+    try:
+        assert not broken.wait_ready()  # each worker failed at its start
+        workers.pool = broken
+        assert_same(momentum_map(), expected)
+        assert workers.answered == 0 and "computed in-process" in caplog.text
+    finally:
+        broken.close()
 
 
 def test_a_progress_callback_that_raises_stops_the_workers(pool, workers):
