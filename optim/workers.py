@@ -165,8 +165,8 @@ class _Worker:
         self.fd = self.proc.stdout.fileno()
         self._buffer = bytearray()  # bytes of the messages not yet read whole
 
-    def send(self, arg: Any) -> None:
-        payload = pickle.dumps(arg)
+    def send(self, payload: bytes) -> None:
+        """Send a request: ``payload`` is the argument, pickled."""
         try:
             self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
             self.proc.stdin.flush()
@@ -174,7 +174,7 @@ class _Worker:
             raise WorkerDied("the worker had exited") from None
 
     def call(self, arg: Any, deadline: float, on_progress: Callable | None = None) -> Any:
-        self.send(arg)
+        self.send(pickle.dumps(arg))
         report = None if on_progress is None else (lambda _, value: on_progress(value))
         return _collect([self], deadline, report)[0]
 
@@ -373,6 +373,7 @@ class WorkerPool:
         are killed then too).
         """
         deadline = time.monotonic() + timeout
+        payloads = [pickle.dumps(arg) for arg in args]  # one that cannot be sent costs no worker
         self.start()
         with self._cond:
             if len(self._idle) < len(args):
@@ -380,8 +381,8 @@ class WorkerPool:
             workers = [self._idle.pop() for _ in args]
         replies = [_PENDING] * len(workers)
         try:
-            for worker, arg in zip(workers, args, strict=True):
-                worker.send(arg)
+            for worker, payload in zip(workers, payloads, strict=True):
+                worker.send(payload)
             _collect(workers, deadline, on_progress, replies)
         except BaseException:
             for worker, reply in zip(workers, replies, strict=True):

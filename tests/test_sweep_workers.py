@@ -4,6 +4,7 @@ means the batch is computed in-process."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import logging
 import os
@@ -183,6 +184,18 @@ def test_busy_or_broken_workers_mean_the_same_map_computed_here(pool, workers, m
     assert pool.wait_ready(every=True)
     assert_same(momentum_map(), expected)
     assert workers.answered == 1
+
+
+def test_a_problem_that_cannot_be_pickled_is_computed_here_and_costs_no_worker(
+    pool, workers, monkeypatch, caplog
+):
+    s = copy.copy(optim.make_surface("rosenbrock"))  # surfaces are shared: change a copy
+    s.note = lambda: "a lambda does not pickle"
+    expected = in_process(lambda: momentum_map(s), monkeypatch)
+    before = set(pool.pids())
+    assert_same(momentum_map(s), expected)
+    assert workers.answered == 0 and "map workers failed" in caplog.text
+    assert set(pool.pids()) == before and pool.idle() == 2
 
 
 def test_workers_that_cannot_start_mean_the_same_map_computed_here(workers, monkeypatch, caplog):
