@@ -70,6 +70,7 @@ def assert_same(a, b) -> None:
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype and x.shape == y.shape, name
         np.testing.assert_array_equal(x, y, err_msg=name, strict=True)  # NaN where NaN
+        assert x.tobytes() == y.tobytes(), name  # and the very bits (-0.0 is not 0.0)
 
 
 def momentum_map(problem=None, **kw):
