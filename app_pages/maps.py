@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from optim.sweep import start_workers
 from ui import exercise, maps, nav
 from ui.state import UrlSettings
 
+start_workers()  # big maps use every core; the workers boot in the background, once
 classroom = nav.in_classroom()
 url = UrlSettings(st.query_params, st.session_state)
 hidden = exercise.keep_in_link(url, "Maps")  # an exercise link's hidden controls

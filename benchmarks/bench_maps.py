@@ -3,11 +3,16 @@
 1. A 100 x 100 sweep of Adam on Rosenbrock (lr x beta1), 500 steps: ``optim.sweep``.
 2. A 200 x 200 basin map of heavy-ball momentum on Himmelblau, 300 steps: ``optim.basins``.
 
+The core is timed as the app runs it: split between its worker processes, one a usable
+CPU (``optim.sweep.WORKERS``, booted before timing), and, for reference, all in this
+process (one core).
+
 References, timed here on the same machine, in the same process:
 
 * **fused NumPy**: a hand-written loop that only updates the parameters (the gradient
   written out by hand, in-place updates, no bound checks, no stopping rules, no
-  bookkeeping): the limit the core's generic, checked loop is measured against.
+  bookkeeping), on one core: the limit the core's generic, checked loop is measured
+  against, so it is compared with the core's in-process figure.
   Target: the core at least half its speed. Half of that loop's time goes to ``B1**t`` on
   every cell; a second line raises each distinct beta1 once, as the core does.
 * **torch.optim + autograd** on one ``(k, 2)`` tensor holding every trajectory
@@ -18,6 +23,8 @@ References, timed here on the same machine, in the same process:
   batch here runs every cell at one setting instead, the least work torch could do for
   the same arithmetic, so the ratio is a lower bound. Target: the core 3x faster.
   The per-cell form is timed too, on fewer steps, to show what it would really cost.
+  Compared with the core as users get it (workers); torch with its default threads uses
+  every core too.
 
 3. The page: a cached rerun of the Maps page against an empty Streamlit page, both as
    real servers answering a websocket client (``--no-server`` skips it).
@@ -30,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import logging
 import os
 import statistics
 import sys
@@ -44,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 import optim  # noqa: E402
 
+sweep_module = importlib.import_module("optim.sweep")  # optim.sweep is the function
 REPEATS = 5
 
 
@@ -174,6 +184,19 @@ def torch_groups(torch, n: int, steps: int) -> float:
     return best_of(go, repeats=1)
 
 
+def in_process(fn: Callable[[], None]) -> Callable[[], None]:
+    """``fn`` with every batch computed in this process (no workers)."""
+
+    def go():
+        workers, sweep_module.WORKERS = sweep_module.WORKERS, 0
+        try:
+            fn()
+        finally:
+            sweep_module.WORKERS = workers
+
+    return go
+
+
 # -- 2. the basin map -------------------------------------------------------------------------
 LR_B, MU_B = 0.002, 0.9
 
@@ -264,6 +287,18 @@ def with_threads(torch, threads: int, fn):
     return go
 
 
+class Fallbacks(logging.Handler):
+    """Counts the batches the core computed in-process although its workers were asked."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count, self.last = 0, ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        self.last = record.getMessage()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller grids (a smoke run)")
@@ -286,23 +321,47 @@ def main() -> int:
         + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 
-    def report(results, ours, rows):
-        best, med = results[ours]
-        print(f"   {'optim (best / median)':30s} {best:7.3f} / {med:6.3f} s")
-        for key, label, target in rows:
+    workers = sweep_module.WORKERS
+    if workers > 1:
+        sweep_module.start_workers()
+        booted = sweep_module._pool.wait_ready(every=True)
+        print(f"optim: {workers} map workers" + ("" if booted else " (did not start)"))
+    else:
+        print("optim: no map workers (one usable CPU, or PLAYGROUND_MAP_WORKERS)")
+    fallbacks = Fallbacks()
+    logging.getLogger("optim.sweep").addHandler(fallbacks)
+    core = f"optim, {workers} workers" if workers > 1 else "optim"
+
+    def report(results, rows):
+        """Each row's ratio is of the core's figure it names: the in-process one for the
+        one-core fused loop, the workers' one (as users get it) for torch."""
+        best, med = results["ours"]
+        print(f"   {core + ' (best / median)':34s} {best:7.3f} / {med:6.3f} s")
+        if "here" in results:
+            b, m = results["here"]
+            print(f"   {'optim, in-process (one core)':34s} {b:7.3f} / {m:6.3f} s")
+        for key, label, target, against in rows:
             if key not in results:
                 continue
             b, m = results[key]
-            print(
-                f"   {label:30s} {b:7.3f} / {m:6.3f} s   core at {b / best:.2f}x its speed "
-                f"(median {m / med:.2f}x){target}"
-            )
+            ob, om = results[against if against in results else "ours"]
+            who = "in-process core" if against == "here" and "here" in results else "core"
+            line = f"   {label:34s} {b:7.3f} / {m:6.3f} s   {who} at {b / ob:.2f}x its speed"
+            line += f" (median {m / om:.2f}x"
+            if against == "ours" and "here" in results:
+                line += f"; in-process {b / results['here'][0]:.2f}x"
+            print(line + f"){target}")
+        if fallbacks.count:
+            print(f"   ({fallbacks.count} batches fell back to one process: {fallbacks.last})")
+        fallbacks.count = 0
 
     fns = {
         "ours": ours_sweep(n_sweep, s_sweep),
         "fused": fused_adam(n_sweep, s_sweep),
         "strong": fused_adam(n_sweep, s_sweep, distinct=True),
     }
+    if workers > 1:
+        fns["here"] = in_process(fns["ours"])
     if torch:
         starts = np.tile(optim.make_surface("rosenbrock").start, (n_sweep * n_sweep, 1))
         one = torch_batch(torch, "Adam", {"lr": 1e-2}, starts, s_sweep, torch_rosenbrock)
@@ -311,12 +370,11 @@ def main() -> int:
     print(f"\n1. sweep: Adam on Rosenbrock, {n_sweep}x{n_sweep} (lr x beta1), {s_sweep} steps")
     report(
         results,
-        "ours",
         (
-            ("fused", "fused NumPy loop", "   (target >= 0.5)"),
-            ("strong", "fused, beta1**t per value", ""),
-            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)"),
-            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)"),
+            ("fused", "fused NumPy loop (one core)", "   (target >= 0.5)", "here"),
+            ("strong", "fused, beta1**t per value", "", "here"),
+            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)", "ours"),
+            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)", "ours"),
         ),
     )
     if torch and not args.no_groups:
@@ -324,11 +382,13 @@ def main() -> int:
         tg = torch_groups(torch, n_sweep, few)
         ours = results["ours"][0]
         print(
-            f"   torch, a group per cell        {tg:7.3f} s for {few} steps "
+            f"   torch, a group per cell            {tg:7.3f} s for {few} steps "
             f"(~{tg * s_sweep / few:.0f} s for {s_sweep}: core {tg * s_sweep / few / ours:.0f}x faster)"
         )
 
     fns = {"ours": ours_basins(n_basin, s_basin), "fused": fused_momentum(n_basin, s_basin)}
+    if workers > 1:
+        fns["here"] = in_process(fns["ours"])
     if torch:
         kw = {"lr": LR_B, "momentum": MU_B}
         one = torch_batch(torch, "SGD", kw, basin_starts(n_basin), s_basin, torch_himmelblau)
@@ -339,11 +399,10 @@ def main() -> int:
     )
     report(
         results,
-        "ours",
         (
-            ("fused", "fused NumPy loop", "   (target >= 0.5)"),
-            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)"),
-            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)"),
+            ("fused", "fused NumPy loop (one core)", "   (target >= 0.5)", "here"),
+            ("torch1", "torch, one batch, 1 thread", "   (target >= 3)", "ours"),
+            ("torchn", f"torch, one batch, {threads} threads", "   (target >= 3)", "ours"),
         ),
     )
     print(f"   (load average {os.getloadavg()[0]:.1f} at the end)")

@@ -22,7 +22,11 @@ and, optionally,
   step ``t = 1, 2, ...`` uses the gradient of ``f_t`` at the point it starts from, and
   the loss recorded with that point is ``f_t`` there;
 * ``minima`` ``(m, dim)`` and ``start`` ``(dim,)``: known minima (for distances) and a
-  default start.
+  default start;
+* ``elementwise = True``: each point's loss and gradient are computed by elementwise
+  NumPy operations only, so a point's bits do not depend on the batch around it (a
+  matrix product's can: BLAS takes the edge rows of a block by another kernel). Such a
+  problem's big sweeps may be split between worker processes (:mod:`optim.sweep`).
 
 The 2-D surfaces (:mod:`optim.surfaces`) are problems with plotting extras (window,
 LaTeX, curvature). This module adds problems that are not pictures: a least-squares
@@ -115,6 +119,7 @@ class OnlineLinear:
     """
 
     dim = 1
+    elementwise = True  # a product with one number per round (see the module)
 
     def __init__(
         self,

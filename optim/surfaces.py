@@ -368,6 +368,7 @@ class Surface:
     is_data = False
     n_samples = 0
     dim = 2  # a Problem (optim.problems) of two parameters, with plotting extras
+    elementwise = True  # one formula, point by point: no batch changes a point's bits
     # a batch of points as run() stores it: column-major, each coordinate one contiguous
     # array. The compiled formula then reads the coordinates without copying them out, and
     # a batch hyperparameter widened to (k, 2) is two contiguous copies (optimizers' buffers

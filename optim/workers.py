@@ -14,9 +14,15 @@ How:
   within the time limit (a class typing at once gets an answer, not a queue). It waits for the
   reply in ``poll`` without holding the GIL; past the limit it kills the worker, reaps it
   (no zombie) and starts a replacement in the background, then raises :class:`TimedOut`.
+* :meth:`WorkerPool.call_each` gives one argument to each of several idle workers at once
+  (the parts of one big computation, on as many cores), or raises :class:`Busy` at once.
+* A pool made with ``progress=True`` calls ``target(arg, report)``: ``report(value)`` sends
+  ``value`` to the caller's ``on_progress`` ahead of the reply (how far a long call has
+  come). The reply never depends on it.
 * Workers run at a lower priority (``nice``), so the server's own threads win the CPU, and
-  with a CPU-time limit per call as a backstop: a worker whose server died mid-call still
-  stops. They ignore Ctrl-C and exit when their stdin closes (the server has gone).
+  with a CPU-time limit per call (``cpu_limit``, per pool) as a backstop: a worker whose
+  server died mid-call still stops. They ignore Ctrl-C and exit when their stdin closes
+  (the server has gone).
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from typing import Any
 
 _HEADER = struct.Struct("!Q")  # the length of the pickle that follows
 NICE = 10  # workers yield the CPU to the server's own threads
-CPU_BACKSTOP_S = 5  # per call, in CPU seconds: only matters when nobody is left to kill it
+CPU_BACKSTOP_S = 5  # per call, in CPU seconds (a pool's default): only matters when nobody
+# is left to kill it
 PARENT_CHECK_S = 1.0  # how often an idle worker checks that its server still exists
 BOOT_S = 60.0  # a worker's start-up and warm-up call (a first SymPy import is slow)
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the optim package
@@ -63,8 +70,11 @@ class WorkerDied(Exception):
 
 
 # -- the worker process --------------------------------------------------------------------------
-def _serve(target: str) -> None:
-    """A worker's main loop: read an argument, call ``target`` on it, write back the reply."""
+def _serve(target: str, cpu_limit: float = CPU_BACKSTOP_S, progress: bool = False) -> None:
+    """A worker's main loop: read an argument, call ``target`` on it, write back the reply.
+
+    With ``progress``, ``target(arg, report)``: each ``report(value)`` is written ahead of
+    the reply, as a message of its own."""
     server = os.getppid()
     module, name = target.split(":")
     fn: Callable[[Any], Any] = getattr(importlib.import_module(module), name)
@@ -73,6 +83,15 @@ def _serve(target: str) -> None:
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not corrupt the replies
     requests = os.fdopen(0, "rb")
+
+    def send(kind: str, value: Any) -> None:
+        message = pickle.dumps((kind, value))
+        replies.write(_HEADER.pack(len(message)) + message)
+        replies.flush()
+
+    def report(value: Any) -> None:
+        send("progress", value)
+
     with contextlib.suppress(ValueError, OSError):
         import resource
 
@@ -83,13 +102,12 @@ def _serve(target: str) -> None:
         arg = _read(requests)
         if arg is _EOF:
             return
-        _limit_cpu()
+        _limit_cpu(cpu_limit)
         try:
-            reply = pickle.dumps(("ok", fn(arg)))
+            reply = ("ok", fn(arg, report) if progress else fn(arg))
         except BaseException as err:  # the caller decides; the worker lives on
-            reply = pickle.dumps(("error", f"{type(err).__name__}: {err}"))
-        replies.write(_HEADER.pack(len(reply)) + reply)
-        replies.flush()
+            reply = ("error", f"{type(err).__name__}: {err}")
+        send(*reply)
 
 
 def _await_request(fd: int, server: int) -> bool:
@@ -107,13 +125,13 @@ def _await_request(fd: int, server: int) -> bool:
     return True
 
 
-def _limit_cpu() -> None:
-    """Let this call use at most CPU_BACKSTOP_S more CPU seconds (then SIGXCPU ends us)."""
+def _limit_cpu(seconds: float) -> None:
+    """Let this call use at most ``seconds`` more CPU seconds (then SIGXCPU ends us)."""
     try:
         import resource
 
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(usage.ru_utime + usage.ru_stime) + 1 + CPU_BACKSTOP_S
+        soft = int(usage.ru_utime + usage.ru_stime + 1 + seconds)
         hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
         if hard != resource.RLIM_INFINITY:
             soft = min(soft, hard)
@@ -134,45 +152,46 @@ def _read(stream: Any) -> Any:
 
 # -- the server's side ---------------------------------------------------------------------------
 class _Worker:
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, cpu_limit: float, progress: bool) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+        args = f"{target!r}, {float(cpu_limit)!r}, {bool(progress)!r}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", f"from optim.workers import _serve; _serve({target!r})"],
+            [sys.executable, "-c", f"from optim.workers import _serve; _serve({args})"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
         )
+        self.fd = self.proc.stdout.fileno()
+        self._buffer = bytearray()  # bytes of the messages not yet read whole
 
-    def call(self, arg: Any, deadline: float) -> Any:
-        payload = pickle.dumps(arg)
+    def send(self, payload: bytes) -> None:
+        """Send a request: ``payload`` is the argument, pickled."""
         try:
             self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerDied("the worker had exited") from None
-        size = _HEADER.unpack(self._receive(_HEADER.size, deadline))[0]
-        status, value = pickle.loads(self._receive(size, deadline))
-        if status != "ok":
-            raise WorkerDied(value)  # only when the call failed outside the target's own care
-        return value
 
-    def _receive(self, n: int, deadline: float) -> bytes:
-        """``n`` bytes of the reply, waiting in ``poll`` (GIL released) until ``deadline``."""
-        fd = self.proc.stdout.fileno()
-        poller = select.poll()  # not select(): a busy server has file numbers above 1024
-        poller.register(fd, select.POLLIN)
-        chunks, got = [], 0
-        while got < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not poller.poll(remaining * 1000):
-                raise TimedOut
-            chunk = os.read(fd, n - got)
-            if not chunk:
-                raise WorkerDied(f"the worker exited with code {self.proc.wait()}")
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+    def call(self, arg: Any, deadline: float, on_progress: Callable | None = None) -> Any:
+        self.send(pickle.dumps(arg))
+        report = None if on_progress is None else (lambda _, value: on_progress(value))
+        return _collect([self], deadline, report)[0]
+
+    def receive(self) -> list[tuple[str, Any]]:
+        """The messages that came in whole with what the pipe holds now (call when readable)."""
+        chunk = os.read(self.fd, 1 << 20)
+        if not chunk:
+            raise WorkerDied(f"the worker exited with code {self.proc.wait()}")
+        self._buffer += chunk
+        out = []
+        while len(self._buffer) >= _HEADER.size:
+            size = _HEADER.unpack_from(self._buffer)[0]
+            if len(self._buffer) < _HEADER.size + size:
+                break
+            out.append(pickle.loads(self._buffer[_HEADER.size : _HEADER.size + size]))
+            del self._buffer[: _HEADER.size + size]
+        return out
 
     def kill(self) -> None:
         """Kill and reap: no zombie is left behind."""
@@ -184,14 +203,66 @@ class _Worker:
                 stream.close()
 
 
+_PENDING = object()  # a reply not yet in
+
+
+def _collect(
+    workers: list[_Worker],
+    deadline: float,
+    on_progress: Callable[[int, Any], Any] | None,
+    replies: list | None = None,
+) -> list:
+    """Each worker's reply to the request it was sent, waiting in ``poll`` (GIL released)
+    until ``deadline``; ``on_progress(i, value)`` for worker ``i``'s reports meanwhile.
+
+    ``replies`` (filled in place) tells a caller that catches an exception which workers
+    had answered (:data:`_PENDING` for the others).
+    """
+    replies = [_PENDING] * len(workers) if replies is None else replies
+    poller = select.poll()  # not select(): a busy server has file numbers above 1024
+    index = {}
+    for i, worker in enumerate(workers):
+        poller.register(worker.fd, select.POLLIN)
+        index[worker.fd] = i
+    left = len(workers)
+    while left:
+        remaining = deadline - time.monotonic()
+        events = poller.poll(remaining * 1000) if remaining > 0 else []
+        if not events:
+            raise TimedOut
+        for fd, _ in events:
+            i = index[fd]
+            for kind, value in workers[i].receive():
+                if kind == "progress":
+                    if on_progress is not None:
+                        on_progress(i, value)
+                    continue
+                replies[i] = value
+                poller.unregister(fd)
+                left -= 1
+                if kind != "ok":  # only when the call failed outside the target's own care
+                    raise WorkerDied(value)
+    return replies
+
+
 class WorkerPool:
     """``size`` warm processes that call ``target`` ("module:function") on one argument each.
 
     ``warm_up`` is the argument of each worker's first call, made before it takes real calls.
+    ``cpu_limit``: CPU seconds a call may use, the backstop for a worker whose server has
+    gone. ``progress``: the target is called as ``target(arg, report)`` (see the module).
     """
 
-    def __init__(self, target: str, size: int, warm_up: Any) -> None:
+    def __init__(
+        self,
+        target: str,
+        size: int,
+        warm_up: Any,
+        cpu_limit: float = CPU_BACKSTOP_S,
+        progress: bool = False,
+    ) -> None:
         self.target, self.size, self.warm_up = target, size, warm_up
+        self.cpu_limit, self.progress = cpu_limit, progress
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._alive: set[_Worker] = set()  # idle, busy or booting
@@ -224,7 +295,7 @@ class WorkerPool:
                 return  # a worker that cannot boot must not be relaunched in a tight loop
             missing = self.size - len(self._alive)
             for _ in range(missing):
-                worker = _Worker(self.target)
+                worker = _Worker(self.target, self.cpu_limit, self.progress)
                 self._alive.add(worker)
                 self._booting += 1
                 threading.Thread(target=self._boot, args=(worker,), daemon=True).start()
@@ -261,9 +332,10 @@ class WorkerPool:
         with self._cond:
             return self._cond.wait_for(ready, timeout) and self._ready_once
 
-    def call(self, arg: Any, timeout: float) -> Any:
+    def call(self, arg: Any, timeout: float, on_progress: Callable | None = None) -> Any:
         """``target(arg)`` in a worker, answered within ``timeout`` seconds or killed.
 
+        ``on_progress(value)`` for each of the worker's reports (a ``progress`` pool).
         Raises :class:`Busy`, :class:`TimedOut` or :class:`WorkerDied`.
         """
         deadline = time.monotonic() + timeout
@@ -274,7 +346,7 @@ class WorkerPool:
             worker = self._idle.pop()
         waited = time.monotonic() - (deadline - timeout)
         try:
-            value = worker.call(arg, deadline)
+            value = worker.call(arg, deadline, on_progress)
         except BaseException as err:
             if isinstance(err, TimedOut):
                 err.waited = waited
@@ -285,6 +357,49 @@ class WorkerPool:
             self._idle.append(worker)
             self._cond.notify()
         return value
+
+    def call_each(
+        self, args: list, timeout: float, on_progress: Callable[[int, Any], Any] | None = None
+    ) -> list:
+        """``[target(a) for a in args]``, each in a worker of its own, all at once: the
+        parts of one computation on as many cores. Answered within ``timeout`` seconds, or
+        the workers still busy are killed.
+
+        Never waits for a worker: raises :class:`Busy` at once unless ``len(args)`` are
+        idle (the caller computes elsewhere rather than queue behind another's call).
+        ``on_progress(i, value)`` for each report of the worker given ``args[i]``; it runs
+        in the caller's thread. Raises :class:`Busy`, :class:`TimedOut` or
+        :class:`WorkerDied`, and whatever ``on_progress`` raises (the workers still busy
+        are killed then too).
+        """
+        deadline = time.monotonic() + timeout
+        payloads = [pickle.dumps(arg) for arg in args]  # one that cannot be sent costs no worker
+        self.start()
+        with self._cond:
+            if len(self._idle) < len(args):
+                raise Busy
+            workers = [self._idle.pop() for _ in args]
+        replies = [_PENDING] * len(workers)
+        try:
+            for worker, payload in zip(workers, payloads, strict=True):
+                worker.send(payload)
+            _collect(workers, deadline, on_progress, replies)
+        except BaseException:
+            for worker, reply in zip(workers, replies, strict=True):
+                if reply is _PENDING:  # still computing, or dead: kill and replace
+                    self._discard(worker)
+                else:
+                    self._release(worker)
+            self.start()  # the replacements boot in the background
+            raise
+        for worker in workers:
+            self._release(worker)
+        return replies
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            self._idle.append(worker)
+            self._cond.notify()
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()

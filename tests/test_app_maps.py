@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import optim
 from optim.theory import QuadraticTheory, quadratic_hessian
+from optim.workers import WorkerPool
 from ui import maps
 from ui.links import RunSpec, playground_query
 from ui.state import fmt_number
@@ -213,6 +215,41 @@ def test_long_computations_show_progress(monkeypatch):
     small = maps.Setup(setup.surface, setup.start, 20, None, ())
     maps.sweep_of(small, choice, 10, (1e-3, 1.0))  # quick: no bar either
     assert shown == []
+
+
+def test_the_bar_keeps_moving_while_workers_compute_the_map(monkeypatch):
+    sweep_module = importlib.import_module("optim.sweep")  # optim.sweep is the function
+    pool = WorkerPool("optim.sweep:_work", 2, None, progress=True)
+    answered = []
+
+    class Spy:
+        def call_each(self, *args):
+            answered.append(pool.call_each(*args))
+            return answered[-1]
+
+    monkeypatch.setattr(sweep_module, "_pool", Spy())
+    monkeypatch.setattr(sweep_module, "WORKERS", 2)
+    shown = []
+
+    class Bar:
+        def progress(self, value, text=""):
+            shown.append(value)
+
+        def empty(self):
+            shown.append("done")
+
+    monkeypatch.setattr(maps.st, "progress", lambda *a, **k: Bar())
+    setup = maps.Setup(("rosenbrock", (("a", 1.0), ("b", 100.0)), ""), (-1.5, 2.0), 1000, None, ())
+    choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
+    try:
+        assert pool.wait_ready(every=True)
+        maps.sweep_of(setup, choice, 64, (1e-3, 1.0))  # 4.1 million trajectory-steps
+    finally:
+        pool.close()
+    assert len(answered) == 1  # the workers computed it
+    values = shown[:-1]
+    assert shown[-1] == "done" and values[-1] == 1.0 and values == sorted(values)
+    assert len(values) >= 20 and any(0.5 < v < 1.0 for v in values)
 
 
 def test_csv_holds_every_cell():
