@@ -112,6 +112,10 @@ def test_kubernetes_deployment_service_and_sticky_ingress():
 
     notes = ingress["metadata"]["annotations"]
     assert notes["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    # map workers: a set number, not the node's cores (no CPU limit to read a quota from)
+    (app,) = docs["Deployment"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in app["env"]}
+    assert 1 <= int(env["PLAYGROUND_MAP_WORKERS"]) <= 2
     assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600  # websockets
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
