@@ -251,9 +251,18 @@ def test_clicking_the_map_moves_the_start(page: Page, app_url):
 # -- one step at a time, one cursor, the projector and the phone ---------------------------
 FIG = "document.querySelector('.st-key-contour .js-plotly-plot')"
 SLIDER_VALUE = f"() => {FIG}._fullLayout.sliders[0].active"
+# the step each side panel's cursor shows (lines the chart's script draws over the plot)
 CURSORS = f"""() => {{
   const gd = {FIG};
-  return gd._fullLayout.meta.race.cursors.map(i => gd._fullData[i].x[0]);
+  return [...gd.querySelectorAll("line.race-cursor")].filter(
+    l => l.getAttribute("visibility") !== "hidden").map(l => Number(l.dataset.step));
+}}"""
+# where the first panel's cursor stands across its panel (0: left edge, 1: right edge)
+CURSOR_ACROSS = f"""() => {{
+  const gd = {FIG};
+  const line = gd.querySelector("line.race-cursor").getBoundingClientRect();
+  const panel = gd.querySelector(".nsewdrag[data-subplot=x2y2]").getBoundingClientRect();
+  return (line.left + line.width / 2 - panel.left) / panel.width;
 }}"""
 HEADS = f"""() => {{
   const gd = {FIG};
@@ -285,6 +294,7 @@ def test_plus_and_minus_one_step(page: Page, app_url, artifacts):
     step = page.get_by_label("Step shown (and taken apart below)")
     expect(step).to_have_value("30")
     assert page.evaluate(CURSORS) == [30, 30, 30, 30]
+    assert page.evaluate(CURSOR_ACROSS) == pytest.approx(0.5, abs=0.01)  # step 30 of 60
     left, typed = page.evaluate(BASE64_LEFT)
     assert left == 0 and typed >= 5  # decoded once, in the chart's script
     heads = page.evaluate(HEADS)
@@ -316,6 +326,7 @@ def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):
     shown = page.evaluate(SLIDER_VALUE)  # frame i shows step i here
     assert 10 < shown < 50
     assert page.evaluate(CURSORS) == [shown] * 4  # loss, ‖g‖ and both effective-lr panels
+    assert page.evaluate(CURSOR_ACROSS) == pytest.approx(shown / 100, abs=0.01)
 
 
 def _box(page: Page, selector: str) -> dict:

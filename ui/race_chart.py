@@ -134,6 +134,90 @@ function decodeTyped(node) {
   return node;
 }
 
+// The side panels' "shown step" cursors are drawn over the plot by this script, not by
+// plotly.js: as traces, every animation frame filled in their defaults and drew four more
+// traces (a tenth of a frame). The figure keeps them (a PNG export draws them as traces);
+// here they are hidden and left out of the frames, each frame's cursor step is noted, and
+// a line per panel, dashed as plotly.js would, moves on every frame shown.
+const SVG = "http://www.w3.org/2000/svg";
+function takeCursors(fig) {
+  const race = fig.layout && fig.layout.meta && fig.layout.meta.race;
+  const idx = (race && race.cursors) || [];
+  if (!idx.length) return null;
+  const hidden = new Set(idx);
+  const panels = idx.map(i => {
+    const t = fig.data[i];
+    t.visible = false;  // plotly.js skips a hidden trace's defaults
+    return {x: t.xaxis || "x", y: t.yaxis || "y", lo: t.y[0], hi: t.y[1], line: t.line || {}};
+  });
+  const steps = {};
+  for (const fr of fig.frames || []) {
+    if (!fr.traces) continue;
+    const traces = [], data = [];
+    fr.traces.forEach((t, j) => {
+      if (!hidden.has(t)) {
+        traces.push(t);
+        data.push(fr.data[j]);
+      } else if (fr.name !== undefined && fr.data[j].x) {
+        steps[fr.name] = fr.data[j].x[0];
+      }
+    });
+    fr.traces = traces;
+    fr.data = data;
+  }
+  return {panels, steps, step: fig.data[idx[0]].x[0]};
+}
+
+function axisOf(layout, id) {
+  return layout[id.replace(/^([xy])/, "$1axis")];
+}
+
+function drawCursors(gd) {
+  const cursors = gd.__cursors, layout = gd._fullLayout;
+  let svg = gd.querySelector("svg.race-cursors");
+  const paper = layout && layout._paper && layout._paper.node();
+  if (!cursors || !paper) {
+    if (svg) svg.remove();
+    return;
+  }
+  if (!svg || svg.previousSibling !== paper) {  // above the plots, under the hover labels
+    if (svg) svg.remove();
+    svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "race-cursors");
+    svg.style.cssText = "position:absolute;left:0;top:0;overflow:visible;pointer-events:none";
+    paper.parentNode.insertBefore(svg, paper.nextSibling);
+  }
+  svg.setAttribute("width", layout.width);
+  svg.setAttribute("height", layout.height);
+  while (svg.childNodes.length < cursors.panels.length) svg.appendChild(document.createElementNS(SVG, "line"));
+  while (svg.childNodes.length > cursors.panels.length) svg.lastChild.remove();
+  cursors.panels.forEach((p, k) => {
+    const line = svg.childNodes[k], xa = axisOf(layout, p.x), ya = axisOf(layout, p.y);
+    line.setAttribute("class", "race-cursor");
+    line.dataset.step = cursors.step;
+    const x = xa ? xa._offset + xa.c2p(cursors.step) : NaN;
+    if (!ya || !(x >= xa._offset - 0.5 && x <= xa._offset + xa._length + 0.5)) {
+      line.setAttribute("visibility", "hidden");
+      return;
+    }
+    // its data range, within the panel (a log axis cannot place a zero)
+    const top = ya._offset, bottom = ya._offset + ya._length;
+    const clamp = (v, dflt) => (Number.isFinite(v) ? Math.min(bottom, Math.max(top, v)) : dflt);
+    const y0 = clamp(ya._offset + ya.c2p(p.hi), top), y1 = clamp(ya._offset + ya.c2p(p.lo), bottom);
+    const width = p.line.width === undefined ? 2 : p.line.width;
+    const dash = Math.max(width, 3);  // plotly.js's dash lengths
+    const dashes = {dot: `${dash}px,${dash}px`, dash: `${3 * dash}px,${3 * dash}px`};
+    line.setAttribute("visibility", "visible");
+    line.setAttribute("x1", x);
+    line.setAttribute("x2", x);
+    line.setAttribute("y1", y1);  // drawn from its low end up, as the trace was
+    line.setAttribute("y2", y0);
+    line.setAttribute("stroke", p.line.color || "#444");
+    line.setAttribute("stroke-width", width);
+    line.setAttribute("stroke-dasharray", dashes[p.line.dash] || "");
+  });
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -181,6 +265,7 @@ export default function (component) {
     const fig = JSON.parse(text.slice(newline + 1));
     decodeTyped(fig.data);
     decodeTyped(fig.frames || []);
+    gd.__cursors = takeCursors(fig);
     fig.config = {displaylogo: false, responsive: true};
     const first = !gd._fullLayout;
     if (first) gd.textContent = "";  // a message left by a failed load
@@ -189,7 +274,15 @@ export default function (component) {
         gd.on("plotly_click", ev => {
           if (gd.__clickable) setTriggerValue("selection", selection(ev));
         });
+        gd.on("plotly_animatingframe", ev => {
+          const step = gd.__cursors && gd.__cursors.steps[ev.name];
+          if (step === undefined) return;
+          gd.__cursors.step = step;
+          drawCursors(gd);
+        });
+        gd.on("plotly_afterplot", () => drawCursors(gd));  // resized, zoomed, redrawn
       }
+      drawCursors(gd);
     });
   }).catch(err => {
     gd.__digest = null;  // the next render tries again
