@@ -49,40 +49,52 @@ EVERY_STEP_UP_TO = 100
 LONG_RUN_FRAMES = 101
 
 
-def _arrow_vectors(s: Series, rep: Any, k: int) -> dict[str, np.ndarray | None]:
-    """Tail and the three vectors of step ``k`` (None where there is no such step)."""
-    p = np.asarray(s.traj.params, dtype=np.float64)
-    n = max(int(s.traj.n_valid()) - 1, 0)
-    if not 1 <= k <= n:
-        return {"tail": None}
-    i = k - 1
-    lr = float(np.asarray(s.traj.lr)[i])
-    g = np.asarray(s.traj.grad, dtype=np.float64)[i]
-    out: dict[str, np.ndarray | None] = {
-        "tail": p[i],
-        "grad": -lr * g,
-        "step": p[k] - p[i],
-        "momentum": None,
-    }
-    if rep is not None and rep.momentum is not None:
-        out["momentum"] = -lr * rep.momentum[i]
-    return out
+class _Arrows:
+    """Each run's arrays for its step arrows, read once per figure (a figure asks for the
+    arrows of every frame: per run and kind, an index into these instead of re-reading
+    the trajectory)."""
 
+    def __init__(self, series: Sequence[Series], reps: Sequence[Any]) -> None:
+        self.runs = []
+        for s, rep in zip(series, reps, strict=True):
+            momentum = None
+            if rep is not None and rep.momentum is not None:
+                momentum = np.asarray(rep.momentum, dtype=np.float64)
+            self.runs.append(
+                (
+                    np.asarray(s.traj.params, dtype=np.float64),
+                    max(int(s.traj.n_valid()) - 1, 0),
+                    np.asarray(s.traj.lr, dtype=np.float64),
+                    np.asarray(s.traj.grad, dtype=np.float64),
+                    momentum,
+                )
+            )
 
-def _arrow_xy(series: Sequence[Series], reps: Sequence[Any], steps: Sequence[int], kind: str):
-    """x and y of one arrow kind for every run: tail, tip, gap (NaN) per run."""
-    xs, ys = [], []
-    for s, rep, k in zip(series, reps, steps, strict=True):
-        v = _arrow_vectors(s, rep, k)
-        vec = v.get(kind)
-        if v["tail"] is None or vec is None or not np.all(np.isfinite(vec)):
-            xs += [np.nan] * 3
-            ys += [np.nan] * 3
-            continue
-        tail = v["tail"]
-        xs += [tail[0], tail[0] + vec[0], np.nan]
-        ys += [tail[1], tail[1] + vec[1], np.nan]
-    return np.array(xs), np.array(ys)
+    def vector(self, j: int, k: int, kind: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Run ``j``'s tail at step ``k`` and its ``kind`` vector (``grad``: -lr g,
+        ``momentum``: -lr m, ``step``: the step taken); ``None`` where there is none."""
+        p, n, lr, g, momentum = self.runs[j]
+        if not 1 <= k <= n:
+            return None, None
+        i = k - 1
+        if kind == "grad":
+            return p[i], -lr[i] * g[i]
+        if kind == "step":
+            return p[i], p[k] - p[i]
+        return p[i], (None if momentum is None else -lr[i] * momentum[i])
+
+    def xy(self, steps: Sequence[int], kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of one arrow kind for every run: tail, tip, gap (NaN) per run."""
+        xs, ys = [], []
+        for j, k in enumerate(steps):
+            tail, vec = self.vector(j, k, kind)
+            if tail is None or vec is None or not np.all(np.isfinite(vec)):
+                xs += [np.nan] * 3
+                ys += [np.nan] * 3
+                continue
+            xs += [tail[0], tail[0] + vec[0], np.nan]
+            ys += [tail[1], tail[1] + vec[1], np.nan]
+        return np.array(xs), np.array(ys)
 
 
 def _fit_xy(s: Series, k: int, model: Callable, xgrid: np.ndarray) -> tuple:
@@ -146,9 +158,10 @@ def race_figure(
     end = _clamped(series, t_end)
 
     # -- arrows on the contour
+    arrows = _Arrows(series, reps)
     arrow_idx = []
     for kind, label, dash in ARROWS:
-        ax, ay = _arrow_xy(series, reps, end, kind)
+        ax, ay = arrows.xy(end, kind)
         traces.append(
             dict(
                 type="scatter",
@@ -278,7 +291,7 @@ def race_figure(
             ks = _clamped(series, int(step))
             extra = []
             for kind, _, _ in ARROWS:
-                ax, ay = _arrow_xy(series, reps, ks, kind)
+                ax, ay = arrows.xy(ks, kind)
                 extra.append(dict(x=_typed(ax), y=_typed(ay)))
             for _ in panels:  # a cursor's y never changes: only its x travels
                 extra.append(dict(x=[int(step), int(step)]))
@@ -564,8 +577,9 @@ def at_step(
         data[tip] = {**data[tip], **at_k, "marker": marker}
     if meta["heads"] is not None:
         data[meta["heads"]] = {**data[meta["heads"]], **_head_points(paths, ks)}
+    arrows = _Arrows(series, replays)
     for idx, (kind, _, _) in zip(meta["arrows"], ARROWS, strict=True):
-        ax, ay = _arrow_xy(series, replays, ks, kind)
+        ax, ay = arrows.xy(ks, kind)
         data[idx] = {**data[idx], "x": f32(ax), "y": f32(ay)}
     for idx in meta["cursors"]:
         data[idx] = {**data[idx], "x": [k, k]}
