@@ -195,7 +195,9 @@ def test_race_shows_default_against_best_of_n_with_links():
     assert fmt_number(float(best["adam_lr"][0])) in table["winning setting"][1]
 
 
-def test_long_computations_show_progress(monkeypatch):
+@pytest.fixture
+def bars(monkeypatch):
+    """What the page's progress bars show: each value, then "done" when one goes away."""
     shown = []
 
     class Bar:
@@ -206,8 +208,19 @@ def test_long_computations_show_progress(monkeypatch):
             shown.append("done")
 
     monkeypatch.setattr(maps.st, "progress", lambda *a, **k: Bar())
+    return shown
+
+
+def adam_on_rosenbrock():
+    """A 1,000-step Adam sweep over lr x beta1 on Rosenbrock: (setup, choice)."""
     setup = maps.Setup(("rosenbrock", (("a", 1.0), ("b", 100.0)), ""), (-1.5, 2.0), 1000, None, ())
     choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
+    return setup, choice
+
+
+def test_long_computations_show_progress(bars):
+    shown = bars
+    setup, choice = adam_on_rosenbrock()
     maps.sweep_of(setup, choice, 60, (1e-3, 1.0))  # 3.6 million trajectory-steps
     assert shown[-1] == "done" and shown[-2] == 1.0 and len(shown) >= 3
     shown.clear()
@@ -217,7 +230,7 @@ def test_long_computations_show_progress(monkeypatch):
     assert shown == []
 
 
-def test_the_bar_keeps_moving_while_workers_compute_the_map(monkeypatch):
+def test_the_bar_keeps_moving_while_workers_compute_the_map(monkeypatch, bars):
     sweep_module = importlib.import_module("optim.sweep")  # optim.sweep is the function
     pool = WorkerPool("optim.sweep:_work", 2, None, progress=True)
     answered = []
@@ -229,18 +242,8 @@ def test_the_bar_keeps_moving_while_workers_compute_the_map(monkeypatch):
 
     monkeypatch.setattr(sweep_module, "_pool", Spy())
     monkeypatch.setattr(sweep_module, "WORKERS", 2)
-    shown = []
-
-    class Bar:
-        def progress(self, value, text=""):
-            shown.append(value)
-
-        def empty(self):
-            shown.append("done")
-
-    monkeypatch.setattr(maps.st, "progress", lambda *a, **k: Bar())
-    setup = maps.Setup(("rosenbrock", (("a", 1.0), ("b", 100.0)), ""), (-1.5, 2.0), 1000, None, ())
-    choice = maps.Choice("adam", tuple(optim.OPTIMIZERS["adam"].defaults().items()), "betas[0]")
+    shown = bars
+    setup, choice = adam_on_rosenbrock()
     try:
         assert pool.wait_ready(every=True)
         maps.sweep_of(setup, choice, 64, (1e-3, 1.0))  # 4.1 million trajectory-steps
