@@ -70,6 +70,39 @@ def test_the_containers_balancer_is_make_serves(tmp_path):
     _haproxy_accepts(local.replace(serve.CONTAINER_STATIC_GZ, str(tmp_path)), tmp_path)
 
 
+def test_the_balancers_image_compresses_the_plotly_js_the_app_serves(tmp_path):
+    # the balancer's image runs serve.py away from the repository: lay its /build out as
+    # the image's COPY lines do and ask it which file it would compress, under what URL
+    from ui import race_chart
+
+    image = (DEPLOY / "haproxy.Dockerfile").read_text()
+    copied = re.findall(r"^COPY (--from=\S+ )?(.+) (/build/\S*)$", image, re.M)
+    assert copied
+    for stage, sources, dest in copied:
+        for source in sources.split():
+            if stage:  # the npm stage's node_modules: npm ci ran here too (make)
+                source = "node_modules"
+            here = ROOT / source
+            if not here.exists():
+                continue  # npm did not run: both then name the full bundle
+            target = tmp_path / dest.lstrip("/")
+            if dest.endswith("/"):
+                target = target / here.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if here.is_dir() else shutil.copy)(here, target)
+    build = tmp_path / "build"
+    (script,) = re.findall(r"^RUN /venv/bin/python (/build/\S+) --precompress", image, re.M)
+    asked = "import sys; sys.path.insert(0, sys.argv[1]); import serve; print(*serve.app_static())"
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", asked, str(tmp_path / Path(script).parent.relative_to("/"))],
+        cwd=build,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == [f"/app/static/{race_chart.bundle_name()}"]
+
+
 def test_the_image_carries_the_whole_app_and_chromium():
     docker = (DEPLOY / "Dockerfile").read_text()
     assert re.search(r"^FROM debian:", docker, re.M)
