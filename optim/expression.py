@@ -33,13 +33,11 @@ import numpy as np
 import sympy as sp
 
 from .surfaces import (
-    Compiled,
     Surface,
     X,
     Y,
     hessian_exprs,
     lambdify_source,
-    load_source,
     number,
     polish_minima,
 )
@@ -511,7 +509,7 @@ def analyse(request: str | tuple[str, Any]) -> Analysis:
     if len(value_src) + len(vg_src) + len(hess_src or "") > MAX_SOURCE:
         raise ValueError("formula too complex: its derivatives are too long to compute with")
     surface = _custom_surface(text, expr, window)
-    _use_sources(surface, value_src, vg_src, hess_src, gradient)
+    surface.load_sources(value_src, vg_src, hess_src, gradient)
     where = f"in the window {window_text(window)}"
     pts = _grid(window)
     with np.errstate(all="ignore"):
@@ -676,13 +674,6 @@ def _custom_surface(text: str, expr: sp.Expr, window: Window = WINDOW, **kwargs:
     )
 
 
-def _use_sources(
-    surface: Surface, value: str, value_and_grad: str, hessian: str | None, gradient=None
-) -> None:
-    compiled = Compiled(load_source(value), load_source(value_and_grad), gradient)
-    surface.use_compiled(compiled, None if hessian is None else load_source(hessian))
-
-
 def _estimate_minima(surface: Surface, pts: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Polish the lowest grid point with Newton's method; keep it if it is a true minimum."""
     j, i = np.unravel_index(np.argmin(f), f.shape)
@@ -753,7 +744,7 @@ def _answer(text: str, window: Window) -> tuple[Surface | str, bool]:
             raise ValueError("the reply is for another window")
         surface = _custom_surface(text, reply.expr, window, latex=reply.latex, minima=reply.minima)
         surface.kinks = _readonly(np.asarray(reply.kinks, dtype=np.float64).reshape(-1, 2))
-        _use_sources(surface, reply.value_source, reply.value_and_grad_source, reply.hessian_source)
+        surface.load_sources(reply.value_source, reply.value_and_grad_source, reply.hessian_source)
     except Exception as err:  # a worker's reply that does not load is refused, not shown
         return f"the formula cannot be analysed ({type(err).__name__}: {err})"[:300], True
     return surface, True

@@ -387,23 +387,45 @@ class Surface:
         # kept on the instance (a cache look-up per step costs as much as the math)
         c = self.__dict__.get("_compiled")
         if c is None:
+            if self._reload_sources():
+                return self.__dict__["_compiled"]
             c = self.__dict__["_compiled"] = compile_expression(self.expr, self.symbols)
         return c
 
     @property
     def _hessian_fn(self) -> Callable | None:
-        if "_hessian" not in self.__dict__:
+        if "_hessian" not in self.__dict__ and not self._reload_sources():
             self.__dict__["_hessian"] = compile_hessian(self.expr, self.symbols)
         return self.__dict__["_hessian"]
 
-    def use_compiled(self, compiled: Compiled, hessian: Callable | None) -> None:
-        """Take functions compiled elsewhere (a worker process) instead of compiling here.
+    def load_sources(
+        self,
+        value: str,
+        value_and_grad: str,
+        hessian: str | None,
+        gradient: tuple[sp.Expr, sp.Expr] | None = None,
+    ) -> None:
+        """Use NumPy code generated elsewhere (a worker process's :func:`lambdify_source`
+        output, checked by :func:`load_source`) instead of compiling here; ``hessian``
+        ``None`` for finite differences.
 
-        ``hessian`` as :func:`compile_hessian` returns it: ``None`` for finite differences.
+        The sources are kept: a copy of this surface sent to another process (a map
+        worker) loads them again, instead of redoing SymPy's work on the formula there,
+        without the formula workers' time limit.
         """
+        compiled = Compiled(load_source(value), load_source(value_and_grad), gradient)
         self.__dict__["_compiled"] = compiled
-        self.__dict__["_hessian"] = hessian
+        self.__dict__["_hessian"] = None if hessian is None else load_source(hessian)
+        self.__dict__["_sources"] = (value, value_and_grad, hessian)
         self.__dict__.pop("_writer", None)
+
+    def _reload_sources(self) -> bool:
+        """Load the kept sources of an unpickled copy; False when there are none."""
+        sources = self.__dict__.get("_sources")
+        if sources is None:
+            return False
+        self.load_sources(*sources)
+        return True
 
     @property
     def _gradient_writer(self) -> Callable | None:
@@ -412,7 +434,8 @@ class Surface:
         return self.__dict__["_writer"]
 
     def __getstate__(self) -> dict:
-        # lambdified functions cannot be pickled; they are rebuilt on first use
+        # lambdified functions cannot be pickled; they are rebuilt on first use (from the
+        # kept sources where there are any)
         skip = ("_compiled", "_hessian", "_writer")
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 

@@ -62,3 +62,30 @@ def test_every_function_the_parser_offers_loads_with_its_derivatives():
             with np.errstate(all="ignore"):  # acosh is undefined below 1: loading is the point
                 values = fn(np.array(0.3), np.array(0.2))
             assert len(values) == 3, name
+
+
+def test_a_formula_surface_sent_to_another_process_loads_its_checked_code_not_sympy(
+    monkeypatch,
+):
+    # a map worker gets the surface pickled: it must load the generated NumPy code the
+    # formula workers made (checked), not differentiate the user's formula again, which
+    # no time limit guards there
+    import pickle
+
+    import numpy as np
+
+    import optim
+    from optim import surfaces
+
+    surface = optim.surface_from_expression("sin(3*x)*cos(2*y) + 0.1*(x^2 + y^2)")
+    copy = pickle.loads(pickle.dumps(surface))
+
+    def no_sympy(*args, **kwargs):
+        raise AssertionError("SymPy work on a copy that carries its code")
+
+    monkeypatch.setattr(surfaces, "compile_expression", no_sympy)
+    monkeypatch.setattr(surfaces, "compile_hessian", no_sympy)
+    pts = np.random.default_rng(0).uniform(-3, 3, size=(50, 2))
+    for a, b in zip(copy.value_and_grad(pts), surface.value_and_grad(pts), strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(copy.hessian(pts[0]), surface.hessian(pts[0]))
