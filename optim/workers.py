@@ -353,9 +353,7 @@ class WorkerPool:
             self._discard(worker)
             self.start()  # the replacement boots in the background
             raise
-        with self._cond:
-            self._idle.append(worker)
-            self._cond.notify()
+        self._release(worker)
         return value
 
     def call_each(

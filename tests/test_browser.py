@@ -74,6 +74,9 @@ def test_playground_loads_and_shows_the_chart(page: Page, app_url, artifacts):
     assert src.endswith("/app/static/" + race_chart.bundle_name())
     assert release == plotly_bundle.version(plotly_bundle.FULL)
     assert set(used) <= set(known)
+    # the sidebar is a compositing layer of its own: frames do not repaint its widgets
+    sidebar = page.get_by_test_id("stSidebarContent")
+    assert sidebar.evaluate("e => getComputedStyle(e).willChange") == "transform"
 
 
 def test_a_race_chart_whose_plotly_js_does_not_load_says_so_and_draws_on_retry(page: Page, app_url):

@@ -379,6 +379,18 @@ def test_baking_keeps_what_a_figure_sets_itself():
     assert "scene" not in layout and "polar" not in layout  # no subplot made up
     assert traces[0]["fillpattern"] == dict(size=3, fillmode="overlay", solidity=0.2)
     assert traces[1]["colorscale"][0] == [0.0, "#0d0887"]
+    # a template's list of entries for one type is cycled over that type's traces
+    import plotly.graph_objects as go
+
+    sizes = [dict(type="scatter", marker=dict(size=n)) for n in (1, 2)]
+    monkey = go.layout.Template(data=dict(scatter=sizes))
+    pio.templates["two sizes (test)"] = monkey
+    try:
+        traces = [dict(type="scatter"), dict(type="bar"), dict(type="scatter"), {}]
+        bake_template(traces, {}, "two sizes (test)")
+    finally:
+        del pio.templates["two sizes (test)"]
+    assert [t.get("marker", {}).get("size") for t in traces] == [1, None, 2, 1]
 
 
 @pytest.mark.browser

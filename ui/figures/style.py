@@ -40,6 +40,10 @@ def _under(defaults: Any, value: Any) -> Any:
     return value
 
 
+# Template parts that hold figure-wide defaults (not a subplot the figure may lack).
+_FIGURE_WIDE = ("font", "hoverlabel", "title", "colorscale")
+
+
 def bake_template(traces: list[dict], layout: dict, name: str = TEMPLATE) -> None:
     """Write the template's defaults into ``traces`` and ``layout`` themselves, and leave
     the figure without a template: the same picture, drawn with less work.
@@ -50,9 +54,13 @@ def bake_template(traces: list[dict], layout: dict, name: str = TEMPLATE) -> Non
     axis the template styles, but the figure lacks, is not created).
     """
     template = pio.templates[name].to_plotly_json()
+
+    def same_kind(key: str) -> list[str]:  # xaxis: xaxis, xaxis2, ...
+        return [k for k in layout if k.rstrip("0123456789") == key]
+
     for key, default in template.get("layout", {}).items():
         if key in ("xaxis", "yaxis"):
-            for axis in [k for k in layout if k.rstrip("0123456789") == key]:
+            for axis in same_kind(key):
                 own = layout[axis]
                 if not {"showline", "linecolor", "linewidth"} & set(own):
                     # plotly.js draws the axis line when a figure names its colour or
@@ -63,23 +71,21 @@ def bake_template(traces: list[dict], layout: dict, name: str = TEMPLATE) -> Non
             items = layout.get(_ITEM_DEFAULTS[key])
             if items:
                 layout[_ITEM_DEFAULTS[key]] = [_under(default, item) for item in items]
-        elif isinstance(default, dict) and key not in ("font", "hoverlabel", "title"):
-            # subplots and colour axes (scene, polar, coloraxis, ...) and colour scales:
-            # filled only where the figure has one, by the same name or a numbered one
-            for own in [k for k in layout if k.rstrip("0123456789") == key]:
+        elif isinstance(default, dict) and key not in _FIGURE_WIDE:
+            # a subplot or colour axis (scene, polar, coloraxis, ...): where the figure has one
+            for own in same_kind(key):
                 layout[own] = _under(default, layout[own])
-            if key == "colorscale":  # used by any trace that names no colour scale
-                layout[key] = _under(default, layout.get(key, {}))
         else:
             layout[key] = _under(default, layout[key]) if key in layout else default
     data = template.get("data", {})
+    seen: dict[str, int] = {}  # traces of each type so far: a type's list cycles over them
     for i, trace in enumerate(traces):
-        own = data.get(trace.get("type", "scatter"))
-        if own:  # a type's list cycles over its traces, as plotly.js does
-            kind = trace.get("type", "scatter")
-            same = sum(1 for t in traces[:i] if t.get("type", "scatter") == kind)
-            defaults = {k: v for k, v in own[same % len(own)].items() if k != "type"}
-            traces[i] = _under(defaults, trace)
+        kind = trace.get("type", "scatter")
+        own = data.get(kind)
+        if own:
+            defaults = own[seen.get(kind, 0) % len(own)]
+            traces[i] = _under({k: v for k, v in defaults.items() if k != "type"}, trace)
+        seen[kind] = seen.get(kind, 0) + 1
     layout["template"] = {}
 
 
