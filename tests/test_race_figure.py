@@ -357,6 +357,19 @@ def test_the_race_figure_carries_its_templates_values_and_no_template():
         assert trace["fillpattern"]["solidity"] == 0.2  # the template's scatter entry
 
 
+def test_no_race_axis_makes_plotly_js_check_tick_labels_against_the_chart_edge():
+    # plotly.js's default (ticklabeloverflow "hide past div") measures every tick label
+    # once per label of its axis on each redraw, a tenth of a new setting's redraw; the
+    # race's labels sit inside the chart, so every axis, data view included, opts out
+    surface = optim.make_surface("linear")  # a data problem: it has a data view
+    for kw in ({}, {"classroom": True}):
+        fig, _, _ = race(surface, [("sgd", {}), ("adam", {})], **kw)
+        layout = fig.to_dict()["layout"]
+        axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+        assert len(axes) >= 6
+        assert {layout[k]["ticklabeloverflow"] for k in axes} == {"allow"}
+
+
 def test_baking_keeps_what_a_figure_sets_itself():
     from ui.figures.style import bake_template
 
