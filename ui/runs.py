@@ -11,8 +11,9 @@ about a tenth of a default rerun's own time).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from . import figures, stepview
 from .controls import CUSTOM, EXAMPLE_FORMULA, OptimizerChoice, RunSettings
 from .custom import window_of
 from .figures import Series, surface_grid
-from .figures.plotly_fast import plotly_dict
+from .figures.plotly_fast import fast_figure, parts_dict, plotly_dict
 from .figures.series import DASHES, optimizer_color, status_words
 
 SurfaceKey = tuple[str, tuple[tuple[str, float], ...], str]  # name, params, formula
@@ -181,7 +182,8 @@ class View:
 def chart(view: View, kind: str, step: int | None = None) -> Any:
     """A figure for the current settings, built once and reused by every rerun.
 
-    ``kind``: ``contour`` (animated), ``contour_still`` (at ``step``, for PNG),
+    ``kind``: ``contour`` (animated), ``contour_still`` (at ``step``, for PNG), ``race``
+    (its traces, layout and frames: ``race_parts``),
     ``surface3d``, ``eff_lr`` or ``loss``. Figures are only read afterwards
     (Streamlit and the exporter copy them), so sharing one object is safe.
     """
@@ -203,7 +205,9 @@ def chart(view: View, kind: str, step: int | None = None) -> Any:
             click_targets=not still,
         )
     if kind == "race":
-        return figures.race_figure(
+        return fast_figure(*chart(view, "race_parts"))
+    if kind == "race_parts":  # traces, layout, frames (only read: shared by the figure)
+        return figures.race_parts(
             surface,
             series,
             grid=grid_for(view.key),
@@ -244,16 +248,22 @@ class ReadyFigure(go.Figure):
     ``st.plotly_chart`` calls ``to_dict()`` on every rerun, which deep-copies every
     array and base64-encodes it again: most of a rerun's time. The charts of a
     given setting never change, so this keeps that dictionary and hands out
-    shallow copies. ``source`` is the original figure (for PNG export).
+    shallow copies. ``source`` is the original figure (for PNG export); given as a
+    function, it is built on first use only (the race is sent as a dictionary and
+    its figure object is rarely wanted).
     """
 
-    def __init__(self, source: go.Figure, ready: dict | None = None) -> None:
+    def __init__(
+        self, source: go.Figure | Callable[[], go.Figure], ready: dict | None = None
+    ) -> None:
         super().__init__()
         self._source = source  # plotly figures only take underscored attributes
-        self._ready = plotly_dict(source) if ready is None else ready
+        self._ready = plotly_dict(self.source) if ready is None else ready
 
     @property
     def source(self) -> go.Figure:
+        if callable(self._source) and not isinstance(self._source, go.Figure):
+            self._source = self._source()
         return self._source
 
     def to_dict(self) -> dict:
@@ -263,6 +273,8 @@ class ReadyFigure(go.Figure):
 @lru_cache(maxsize=48)
 def shown(view: View, kind: str) -> ReadyFigure:
     """The chart of ``kind`` as ``st.plotly_chart`` gets it (see :class:`ReadyFigure`)."""
+    if kind == "race":  # its dictionary straight from its parts: no figure object built
+        return ReadyFigure(partial(chart, view, kind), parts_dict(*chart(view, "race_parts")))
     return ReadyFigure(chart(view, kind))
 
 
@@ -289,7 +301,7 @@ def race_at(view: View, step: int) -> ReadyFigure:
         return base
     series = all_series(view.key, list(view.choices), view.start, view.run)
     ready = figures.at_step(base.to_dict(), series, replays(view), step, build_surface(view.key))
-    return ReadyFigure(base.source, ready)
+    return ReadyFigure(lambda: base.source, ready)
 
 
 @lru_cache(maxsize=64)

@@ -18,7 +18,7 @@ No LaTeX anywhere in here: the page has no MathJax, so formulas go through ``st.
 from .contour import FRAME_MS, contour_figure, frame_schedule
 from .layers import contour_levels, surface_grid
 from .lines import effective_lr_figure, loss_figure
-from .race import at_step, race_figure
+from .race import at_step, race_figure, race_parts
 from .series import PALETTE, Series
 from .style import TEMPLATE, relayout_header
 from .surface3d import surface3d_figure
@@ -28,6 +28,7 @@ __all__ = [
     "PALETTE",
     "at_step",
     "race_figure",
+    "race_parts",
     "TEMPLATE",
     "Series",
     "contour_figure",

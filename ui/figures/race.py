@@ -114,7 +114,12 @@ def _clamped(series: Sequence[Series], k: int) -> list[int]:
     return [min(k, max(int(s.traj.n_valid()) - 1, 0)) for s in series]
 
 
-def race_figure(
+def race_figure(surface: Any, series: Sequence[Series], **kw: Any) -> go.Figure:
+    """The animated race (see the module's docstring) as a figure; keywords: :func:`race_parts`."""
+    return fast_figure(*race_parts(surface, series, **kw))
+
+
+def race_parts(
     surface: Any,
     series: Sequence[Series],
     *,
@@ -127,8 +132,9 @@ def race_figure(
     loss_log: bool = True,
     arrangement: str | None = None,
     hide: frozenset[str] | set[str] = frozenset(),
-) -> go.Figure:
-    """The animated race (see the module's docstring); ``arrangement``: ``"side"`` or
+) -> tuple[list[dict], dict, list[dict]]:
+    """The animated race's traces, layout and frames, as plotly.js reads them (arrays may
+    still be NumPy arrays); ``arrangement``: ``"side"`` or
     ``"stacked"`` (default: side in classroom mode, else stacked). ``hide``: panels left
     out (``loss``, ``grad_norm``, ``eff_lr``, ``data``)."""
     series = list(series)
@@ -317,7 +323,7 @@ def race_figure(
             # Our labels sit inside the chart, so there is nothing to hide.
             axis.setdefault("ticklabeloverflow", "allow")
     bake_template(traces, layout)  # every frame of the animation is then cheaper
-    return fast_figure(traces, layout, frames)
+    return traces, layout, frames
 
 
 def _panel_data(series: Sequence[Series]) -> list[dict]:
