@@ -332,6 +332,69 @@ def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):
     assert page.evaluate(CURSOR_ACROSS) == pytest.approx(shown / 100, abs=0.01)
 
 
+# the scrubber's "step N" readout (the chart's script draws it) and the step shown
+READOUT = f"""() => {{
+  const gd = {FIG};
+  const own = gd.querySelectorAll(".slider-group > text.slider-label").length;  // plotly.js's
+  const node = gd.querySelector(".slider-group > text.race-step-readout");
+  const slider = gd._fullLayout.sliders[0];
+  return {{own, text: node ? node.textContent : null, label: slider.steps[slider.active].label,
+          suffix: gd.layout.sliders[0].currentvalue.suffix}};
+}}"""
+# the same figure drawn by plotly.js with its own readout, beside the chart: where its
+# readout and rail stand in their chart, and where ours do
+READOUT_PLACES = f"""async () => {{
+  const gd = {FIG};
+  const layout = JSON.parse(JSON.stringify(gd.layout));
+  layout.sliders[0].currentvalue.visible = true;
+  layout.sliders[0].pad.t -= gd.__readout.reserved;
+  const ref = document.createElement("div");
+  ref.style.cssText = `position:absolute;left:0;top:0;width:${{gd.offsetWidth}}px`;
+  document.body.appendChild(ref);
+  await Plotly.newPlot(ref, gd.data, layout, {{responsive: false}});
+  const at = (root, sel) => {{
+    const r = root.querySelector(sel).getBoundingClientRect(), o = root.getBoundingClientRect();
+    return [r.left - o.left, r.top - o.top, r.width, r.height];
+  }};
+  const out = {{
+    plotly: [at(ref, ".slider-group > text.slider-label"), at(ref, ".slider-rail-rect")],
+    ours: [at(gd, ".slider-group > text.race-step-readout"), at(gd, ".slider-rail-rect")],
+  }};
+  Plotly.purge(ref);
+  ref.remove();
+  return out;
+}}"""
+
+
+def test_the_scrubbers_step_readout_follows_the_step_shown(page: Page, app_url):
+    # plotly.js wrote and styled its readout once per scrubber step on every redraw; the
+    # chart's script draws one instead, where plotly.js would, and keeps it current
+    open_page(page, app_url + "/?steps=100")
+    got = page.evaluate(READOUT)
+    assert got["own"] == 0
+    assert got["text"] == f"step {got['label']}{got['suffix']}" and got["label"] == "100"
+    places = page.evaluate(READOUT_PLACES)
+    for ours, plotly in zip(places["ours"], places["plotly"], strict=True):
+        assert ours == pytest.approx(plotly, abs=1.0)
+    # scrubbed
+    rail = page.locator(".st-key-contour .slider-rail-touch-rect").first
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"() => ({READOUT})().label !== '100'", timeout=LONG)
+    got = page.evaluate(READOUT)
+    assert 10 < int(got["label"]) < 50
+    assert got["text"] == f"step {got['label']}{got['suffix']}"
+    # played: the readout follows every frame, and stops where the animation stops
+    page.locator(".st-key-contour .updatemenu-button").filter(has_text="2×").first.click()
+    page.wait_for_function(f"() => Number(({READOUT})().label) >= 60", timeout=LONG)
+    page.locator(".st-key-contour .updatemenu-button").filter(has_text="Pause").first.click()
+    page.wait_for_timeout(300)
+    got = page.evaluate(READOUT)
+    assert got["text"] == f"step {got['label']}{got['suffix']}"
+    assert page.evaluate(CURSORS)[0] == int(got["label"])
+
+
 def _box(page: Page, selector: str) -> dict:
     return page.locator(selector).first.bounding_box()
 

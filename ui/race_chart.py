@@ -218,6 +218,69 @@ function drawCursors(gd) {
   });
 }
 
+// The scrubber's "step N (1× plays …)" readout is drawn by this script too. plotly.js
+// writes and styles it once for every step of the scrubber whenever the figure is
+// redrawn (to size the box it keeps for it: a tenth of a new setting's redraw), and
+// again on every animation frame. Here plotly.js keeps the same box (the scrubber's top
+// padding grows by its height) and one text element in it changes with the step shown.
+// The figure itself keeps plotly.js's own readout (a PNG export draws it).
+const LINE_SPACING = 1.3;  // plotly.js's line height, in font sizes
+function takeReadout(fig) {
+  const layout = fig.layout || {};
+  const slider = (layout.sliders || [])[0];
+  const cv = slider && slider.currentvalue;
+  if (!cv || cv.visible === false || (cv.xanchor && cv.xanchor !== "left")) return null;
+  const font = Object.assign({}, layout.font || {}, slider.font || {}, cv.font || {});
+  const family = font.family || '"Open Sans", verdana, arial, sans-serif';
+  const size = font.size || 12;
+  const labels = (slider.steps || []).map(step => String(step.label === undefined ? "" : step.label));
+  const text = label => (cv.prefix || "") + label + (cv.suffix || "");
+  // the height plotly.js would keep: its tallest text, measured as plotly.js does
+  const probe = document.createElementNS(SVG, "svg");
+  probe.style.cssText = "position:absolute;left:-10000px;top:-10000px;width:0;height:0";
+  const t = document.createElementNS(SVG, "text");
+  t.style.fontFamily = family;
+  t.style.fontSize = size + "px";
+  t.style.whiteSpace = "pre";  // spaces kept, as plotly.js keeps them
+  probe.appendChild(t);
+  document.body.appendChild(probe);
+  let height = 0;
+  for (const label of new Set(labels)) {
+    t.textContent = text(label);
+    height = Math.max(height, Math.ceil(t.getBoundingClientRect().height));
+  }
+  probe.remove();
+  const reserved = height + (cv.offset === undefined ? 10 : cv.offset);
+  cv.visible = false;
+  slider.pad = Object.assign({}, slider.pad || {}, {t: ((slider.pad || {}).t || 0) + reserved});
+  return {text, labels, reserved, family, size, color: font.color || "#444",
+          label: labels[slider.active === undefined ? 0 : slider.active]};
+}
+
+function drawReadout(gd) {
+  const readout = gd.__readout;
+  const group = gd.querySelector(".slider-group");
+  let node = gd.querySelector("text.race-step-readout");
+  if (!readout || !group) {
+    if (node) node.remove();
+    return;
+  }
+  if (!node || node.parentNode !== group) {
+    if (node) node.remove();
+    node = document.createElementNS(SVG, "text");
+    node.setAttribute("class", "race-step-readout");
+    node.setAttribute("text-anchor", "start");
+    group.insertBefore(node, group.firstChild);  // under the grip, as plotly.js's was
+  }
+  node.style.fontFamily = readout.family;
+  node.style.fontSize = readout.size + "px";
+  node.style.fill = readout.color;
+  node.style.whiteSpace = "pre";
+  node.setAttribute("x", 0);
+  node.setAttribute("y", readout.size * LINE_SPACING - readout.reserved);
+  node.textContent = readout.text(readout.label);
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -266,6 +329,7 @@ export default function (component) {
     decodeTyped(fig.data);
     decodeTyped(fig.frames || []);
     gd.__cursors = takeCursors(fig);
+    gd.__readout = takeReadout(fig);
     fig.config = {displaylogo: false, responsive: true};
     const first = !gd._fullLayout;
     if (first) gd.textContent = "";  // a message left by a failed load
@@ -280,9 +344,19 @@ export default function (component) {
           gd.__cursors.step = step;
           drawCursors(gd);
         });
-        gd.on("plotly_afterplot", () => drawCursors(gd));  // resized, zoomed, redrawn
+        // the scrubber moves on every frame shown, and when dragged or clicked
+        gd.on("plotly_sliderchange", ev => {
+          if (!gd.__readout || !ev || !ev.step) return;
+          gd.__readout.label = gd.__readout.labels[ev.step._index];
+          drawReadout(gd);
+        });
+        gd.on("plotly_afterplot", () => {  // resized, zoomed, redrawn
+          drawCursors(gd);
+          drawReadout(gd);
+        });
       }
       drawCursors(gd);
+      drawReadout(gd);
     });
   }).catch(err => {
     gd.__digest = null;  // the next render tries again
