@@ -225,6 +225,7 @@ function drawCursors(gd) {
 // padding grows by its height) and one text element in it changes with the step shown.
 // The figure itself keeps plotly.js's own readout (a PNG export draws it).
 const LINE_SPACING = 1.3;  // plotly.js's line height, in font sizes
+const TEXT_HEIGHTS = new Map();
 function takeReadout(fig) {
   const layout = fig.layout || {};
   const slider = (layout.sliders || [])[0];
@@ -235,21 +236,24 @@ function takeReadout(fig) {
   const size = font.size || 12;
   const labels = (slider.steps || []).map(step => String(step.label === undefined ? "" : step.label));
   const text = label => (cv.prefix || "") + label + (cv.suffix || "");
-  // the height plotly.js would keep: its tallest text, measured as plotly.js does
-  const probe = document.createElementNS(SVG, "svg");
-  probe.style.cssText = "position:absolute;left:-10000px;top:-10000px;width:0;height:0";
-  const t = document.createElementNS(SVG, "text");
-  t.style.fontFamily = family;
-  t.style.fontSize = size + "px";
-  t.style.whiteSpace = "pre";  // spaces kept, as plotly.js keeps them
-  probe.appendChild(t);
-  document.body.appendChild(probe);
-  let height = 0;
-  for (const label of new Set(labels)) {
-    t.textContent = text(label);
-    height = Math.max(height, Math.ceil(t.getBoundingClientRect().height));
+  // the height plotly.js would keep: its text's, measured as plotly.js does (one line:
+  // the font's line box, the same for every step; measured once per font and size)
+  const fontKey = family + "|" + size;
+  let height = TEXT_HEIGHTS.get(fontKey);
+  if (height === undefined) {
+    const probe = document.createElementNS(SVG, "svg");
+    probe.style.cssText = "position:absolute;left:-10000px;top:-10000px;width:0;height:0";
+    const t = document.createElementNS(SVG, "text");
+    t.style.fontFamily = family;
+    t.style.fontSize = size + "px";
+    t.style.whiteSpace = "pre";  // spaces kept, as plotly.js keeps them
+    t.textContent = text(labels[labels.length - 1] || "");
+    probe.appendChild(t);
+    document.body.appendChild(probe);
+    height = Math.ceil(t.getBoundingClientRect().height);
+    probe.remove();
+    TEXT_HEIGHTS.set(fontKey, height);
   }
-  probe.remove();
   const reserved = height + (cv.offset === undefined ? 10 : cv.offset);
   cv.visible = false;
   slider.pad = Object.assign({}, slider.pad || {}, {t: ((slider.pad || {}).t || 0) + reserved});
