@@ -269,9 +269,8 @@ CURSOR_ACROSS = f"""() => {{
 }}"""
 HEADS = f"""() => {{
   const gd = {FIG};
-  const m = gd._fullLayout.meta.race.moving;  // per run: drawn path, stretch ending in the head
-  return JSON.stringify(m.filter((_, j) => j % 2 === 1).map(i => [gd._fullData[i].x.at(-1),
-    gd._fullData[i].y.at(-1)]));
+  const heads = gd._fullData[gd._fullLayout.meta.race.heads];  // a point at each run's head
+  return JSON.stringify(Array.from(heads.x, (x, i) => [x, heads.y[i]]));
 }}"""
 
 # arrays still in their base64 form (plotly.js would decode them again every frame), and

@@ -218,6 +218,31 @@ function drawCursors(gd) {
   });
 }
 
+// The runs' heads are one trace of their own, drawn over every path (its points move
+// with the frames, and no frame redraws a marker for each point of a newest stretch), so
+// they are in no run's legend group: a run hidden from the legend (a click, or a double
+// click isolating another) hides its head here, point by point. Frames carry only the
+// heads' x, y and hover data, so the opacity set here stays while the race plays.
+function headOpacity(gd) {
+  const race = gd._fullLayout && gd._fullLayout.meta && gd._fullLayout.meta.race;
+  const idx = race && race.heads, groups = race && race.head_groups;
+  if (typeof idx !== "number" || !Array.isArray(groups) || !gd._fullData[idx]) return null;
+  const shown = new Set();
+  for (const t of gd._fullData) if (t.visible === true && t.legendgroup) shown.add(t.legendgroup);
+  return {idx, opacity: groups.map(g => (shown.has(g) ? 1 : 0))};
+}
+
+function syncHeads(Plotly, gd) {
+  const want = headOpacity(gd);
+  if (!want) return;
+  const now = (gd.data[want.idx].marker || {}).opacity;
+  const same = Array.isArray(now)
+    ? now.length === want.opacity.length && now.every((v, i) => v === want.opacity[i])
+    : want.opacity.every(v => v === (now === undefined ? 1 : now));
+  // a restyle fires plotly_restyle again: it then finds nothing to change
+  if (!same) Plotly.restyle(gd, {"marker.opacity": [want.opacity]}, [want.idx]);
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -281,8 +306,10 @@ export default function (component) {
           drawCursors(gd);
         });
         gd.on("plotly_afterplot", () => drawCursors(gd));  // resized, zoomed, redrawn
+        gd.on("plotly_restyle", () => syncHeads(Plotly, gd));  // a legend click among them
       }
       drawCursors(gd);
+      syncHeads(Plotly, gd);  // a new figure keeps the runs hidden from the legend
     });
   }).catch(err => {
     gd.__digest = null;  // the next render tries again

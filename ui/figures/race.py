@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .contour import _head_points, _tip, _typed, contour_parts
+from .contour import _head_points, _typed, contour_parts
 from .plotly_fast import fast_figure
 from .series import Series, f32
 from .style import INK, bake_template, log_axis, relayout_header
@@ -150,6 +150,10 @@ def race_figure(
         # space around; a data problem's weights are not lengths anyway
         equal_aspect=False,
         n_frames_max=_frames_for(series),
+        # the heads are one trace, drawn over every path, so that no frame redraws a
+        # marker for each point of every newest stretch; the chart hides a hidden run's
+        # head (``head_groups``)
+        drawn_heads=True,
     )
     traces, layout, frames = parts["traces"], parts["layout"], parts["frames"]
     f = parts["fonts"]
@@ -302,9 +306,9 @@ def race_figure(
             fr["traces"] = list(fr["traces"]) + arrow_idx + cursor_idx + fit_idx
 
     layout.setdefault("meta", {})["race"] = dict(
-        moving=parts["moving"],  # per run: drawn path, newest stretch ending in the head
-        heads=parts["heads"],  # the heads' hover points
-        head_size=f["head"],
+        moving=parts["moving"],  # per run: drawn path, newest stretch up to the head
+        heads=parts["heads"],  # the heads, with their hover text
+        head_groups=parts["head_groups"],  # each head's legend group, in the heads' order
         arrows=arrow_idx,
         cursors=cursor_idx,
         fits=fit_idx,
@@ -575,12 +579,14 @@ def at_step(
     for j, (s, kk) in enumerate(zip(series, ks, strict=True)):
         path = np.asarray(s.traj.params, dtype=np.float64)
         paths.append(s.traj.valid())  # as the figure has them: a run may have no point
-        drawn, tip = moving[2 * j : 2 * j + 2]
+        drawn, stretch = moving[2 * j : 2 * j + 2]
         data[drawn] = {**data[drawn], "x": f32(path[: kk + 1, 0]), "y": f32(path[: kk + 1, 1])}
-        # the newest stretch is all drawn: the tip is just the head
-        at_k = _tip(path, np.array([kk]), meta["head_size"])
-        marker = {**data[tip]["marker"], **at_k.pop("marker")}
-        data[tip] = {**data[tip], **at_k, "marker": marker}
+        # the newest stretch is all drawn: it is just the head's point
+        data[stretch] = {
+            **data[stretch],
+            "x": f32(path[kk : kk + 1, 0]),
+            "y": f32(path[kk : kk + 1, 1]),
+        }
     if meta["heads"] is not None:
         data[meta["heads"]] = {**data[meta["heads"]], **_head_points(paths, ks)}
     arrows = _Arrows(series, replays)
