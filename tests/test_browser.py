@@ -273,6 +273,23 @@ HEADS = f"""() => {{
   return JSON.stringify(Array.from(heads.x, (x, i) => [x, heads.y[i]]));
 }}"""
 
+# each run's head dot as drawn: shown or not, where it is and where its run's path ends
+# (both in the map's pixels); plotly.js keeps a trace's calcdata on its <g class="trace">
+HEAD_DOTS = f"""() => {{
+  const gd = {FIG};
+  const race = gd._fullLayout.meta.race, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const g = [...gd.querySelectorAll(".scatterlayer .trace")].find(
+    e => e.__data__ && e.__data__[0] && e.__data__[0].trace.index === race.heads);
+  const stretches = race.moving.filter((_, j) => j % 2 === 1);  // each run's newest stretch
+  return [...g.querySelectorAll(".point")].map((p, i) => {{
+    const at = /translate\\(([-.e\\d]+),\\s*([-.e\\d]+)\\)/.exec(p.getAttribute("transform"));
+    const s = gd._fullData[stretches[i]];
+    return {{shown: Number(getComputedStyle(p).opacity) > 0, x: Number(at[1]), y: Number(at[2]),
+             end: [xa.c2p(s.x.at(-1)), ya.c2p(s.y.at(-1))]}};
+  }});
+}}"""
+
+
 # arrays still in their base64 form (plotly.js would decode them again every frame), and
 # traces whose x reached plotly.js as a typed array
 BASE64_LEFT = f"""() => {{
@@ -315,6 +332,36 @@ def test_plus_and_minus_one_step(page: Page, app_url, artifacts):
     page.wait_for_function(f"() => ({CURSORS})()[0] === 29", timeout=LONG)
     assert "step=29" in page.url  # kept in the link
     page.screenshot(path=str(artifacts / "step-inspector.png"), full_page=True)
+
+
+def test_a_run_hidden_from_the_legend_hides_its_head_while_the_race_plays(page: Page, app_url):
+    open_page(page, app_url)
+    shown = f"() => ({HEAD_DOTS})().map(h => h.shown)"
+    assert page.evaluate(shown) == [True, True, True]
+    label = page.evaluate(f"() => {FIG}._fullData[{FIG}._fullLayout.meta.race.moving[0]].name")
+    entry = page.locator(".st-key-contour .legend .traces").filter(has_text=label)
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => ({shown})()[0] === false", timeout=LONG)
+    assert page.evaluate(shown) == [False, True, True]  # its head only
+    # played (0.5x: a frame every 130 ms), the head stays hidden frame after frame
+    page.locator(".updatemenu-button").filter(has_text="0.5×").first.click()
+    for frame in (2, 4, 6):
+        page.wait_for_function(f"(f) => ({SLIDER_VALUE})() === f", arg=frame, timeout=LONG)
+        before = page.evaluate(HEAD_DOTS)
+        assert [h["shown"] for h in before] == [False, True, True]
+    entry.locator(".legendtoggle").click()  # shown again, still playing
+    page.wait_for_function(f"() => ({shown})()[0] === true", timeout=LONG)
+    frame = page.evaluate(SLIDER_VALUE)
+    page.wait_for_function(f"(f) => ({SLIDER_VALUE})() >= f + 2", arg=frame, timeout=LONG)
+    after = page.evaluate(HEAD_DOTS)
+    page.locator(".updatemenu-button").filter(has_text="Pause").first.click()
+    assert [h["shown"] for h in after] == [True, True, True]
+    head = after[0]  # the dot moves with its run: it is at the run's newest point
+    assert (head["x"], head["y"]) == (
+        pytest.approx(head["end"][0], abs=1),
+        pytest.approx(head["end"][1], abs=1),
+    )
+    assert (head["x"], head["y"]) != (before[0]["x"], before[0]["y"])
 
 
 def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):
