@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import struct
 import warnings
+from itertools import product
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -290,6 +291,15 @@ HEAD_DOTS = f"""() => {{
 }}"""
 
 
+# the centre of run i's head dot on the page
+HEAD_CENTRE = f"""(i) => {{
+  const gd = {FIG}, heads = gd._fullLayout.meta.race.heads;
+  const g = [...gd.querySelectorAll(".scatterlayer .trace")].find(
+    e => e.__data__ && e.__data__[0] && e.__data__[0].trace.index === heads);
+  const box = g.querySelectorAll(".point")[i].getBoundingClientRect();
+  return [box.left + box.width / 2, box.top + box.height / 2];
+}}"""
+
 # arrays still in their base64 form (plotly.js would decode them again every frame), and
 # traces whose x reached plotly.js as a typed array
 BASE64_LEFT = f"""() => {{
@@ -338,8 +348,11 @@ def test_a_run_hidden_from_the_legend_hides_its_head_while_the_race_plays(page: 
     open_page(page, app_url)
     shown = f"() => ({HEAD_DOTS})().map(h => h.shown)"
     assert page.evaluate(shown) == [True, True, True]
-    label = page.evaluate(f"() => {FIG}._fullData[{FIG}._fullLayout.meta.race.moving[0]].name")
-    entry = page.locator(".st-key-contour .legend .traces").filter(has_text=label)
+    labels = page.evaluate(
+        f"() => {FIG}._fullLayout.meta.race.moving.filter((_, j) => j % 2 === 0)"
+        f".map(i => {FIG}._fullData[i].name)"
+    )
+    entry = page.locator(".st-key-contour .legend .traces").filter(has_text=labels[0])
     entry.locator(".legendtoggle").click()
     page.wait_for_function(f"() => ({shown})()[0] === false", timeout=LONG)
     assert page.evaluate(shown) == [False, True, True]  # its head only
@@ -362,6 +375,33 @@ def test_a_run_hidden_from_the_legend_hides_its_head_while_the_race_plays(page: 
         pytest.approx(head["end"][1], abs=1),
     )
     assert (head["x"], head["y"]) != (before[0]["x"], before[0]["y"])
+    # hidden again, paused: its unseen head gives no hover label, the others still do
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => ({shown})()[0] === false", timeout=LONG)
+    # the mouse on each head (near it: a click target there may take the hover): the
+    # shown one's hover names its run, the hidden one's is taken away as it is reported
+    page.evaluate(f"""() => {FIG}.on("plotly_hover", ev => {{
+      window.__hovered = ev.points.map(p => [p.curveNumber, p.pointNumber]);
+    }})""")
+    label = page.locator(".st-key-contour .hoverlayer .hovertext")
+    hover_head(page, 1)
+    expect(label).to_contain_text(labels[1])
+    hover_head(page, 0)
+    expect(label).to_have_count(0)
+
+
+def hover_head(page: Page, run: int) -> None:
+    """Move the mouse onto run ``run``'s head until plotly.js reports hovering it."""
+    heads = page.evaluate(f"() => {FIG}._fullLayout.meta.race.heads")
+    x, y = page.evaluate(HEAD_CENTRE, run)
+    for dx, dy in sorted(product(range(-6, 7, 2), repeat=2), key=lambda d: abs(d[0]) + abs(d[1])):
+        # no hover left over, none queued (plotly.js runs one every 50 ms at most): the
+        # move's own hover is reported before the move returns
+        page.evaluate(f"() => {{ window.__hovered = null; Plotly.Fx.unhover({FIG}); }}")
+        page.mouse.move(x + dx, y + dy)
+        if page.evaluate("() => window.__hovered") == [[heads, run]]:
+            return
+    raise AssertionError(f"no hover on run {run}'s head")
 
 
 def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):

@@ -243,6 +243,18 @@ function syncHeads(Plotly, gd) {
   if (!same) Plotly.restyle(gd, {"marker.opacity": [want.opacity]}, [want.idx]);
 }
 
+// A hidden run's head is still there, unseen: hovered, it says nothing (its label is
+// drawn before plotly_hover fires, and taken away before the browser paints it).
+function hidesHiddenHeads(Plotly, gd, ev) {
+  const race = gd._fullLayout.meta && gd._fullLayout.meta.race;
+  const heads = race && gd.data[race.heads];
+  const opacity = heads && heads.marker && heads.marker.opacity;
+  if (!Array.isArray(opacity) || !ev.points || !ev.points.length) return;
+  if (ev.points.every(p => p.curveNumber === race.heads && opacity[p.pointNumber] === 0)) {
+    Plotly.Fx.unhover(gd);
+  }
+}
+
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -307,6 +319,7 @@ export default function (component) {
         });
         gd.on("plotly_afterplot", () => drawCursors(gd));  // resized, zoomed, redrawn
         gd.on("plotly_restyle", () => syncHeads(Plotly, gd));  // a legend click among them
+        gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
       }
       drawCursors(gd);
       syncHeads(Plotly, gd);  // a new figure keeps the runs hidden from the legend
