@@ -15,6 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+import optim
+from tests.test_race_figure import race
+from ui import slides
 from ui.nav import PAGES, url_path
 
 pytestmark = pytest.mark.browser
@@ -274,10 +277,12 @@ HEADS = f"""() => {{
   return JSON.stringify(Array.from(heads.x, (x, i) => [x, heads.y[i]]));
 }}"""
 
+
 # each run's head dot as drawn: shown or not, where it is and where its run's path ends
 # (both in the map's pixels); plotly.js keeps a trace's calcdata on its <g class="trace">
-HEAD_DOTS = f"""() => {{
-  const gd = {FIG};
+def head_dots(fig: str) -> str:
+    return f"""() => {{
+  const gd = {fig};
   const race = gd._fullLayout.meta.race, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const g = [...gd.querySelectorAll(".scatterlayer .trace")].find(
     e => e.__data__ && e.__data__[0] && e.__data__[0].trace.index === race.heads);
@@ -289,6 +294,9 @@ HEAD_DOTS = f"""() => {{
              end: [xa.c2p(s.x.at(-1)), ya.c2p(s.y.at(-1))]}};
   }});
 }}"""
+
+
+HEAD_DOTS = head_dots(FIG)
 
 
 # the centre of run i's head dot on the page
@@ -388,6 +396,17 @@ def test_a_run_hidden_from_the_legend_hides_its_head_while_the_race_plays(page: 
     expect(label).to_contain_text(labels[1])
     hover_head(page, 0)
     expect(label).to_have_count(0)
+
+
+def test_the_html_slides_hide_a_hidden_runs_head_too(page: Page, tmp_path):
+    fig, series, _ = race(optim.make_surface("rosenbrock"), [("adam", {}), ("sgd", {})], 40)
+    (tmp_path / "race.html").write_bytes(slides.race_html(fig))
+    page.goto((tmp_path / "race.html").as_uri())
+    shown = f"() => ({head_dots('document.querySelector(`.js-plotly-plot`)')})().map(h => h.shown)"
+    page.wait_for_function(f"() => ({shown})().length === 2", timeout=LONG)
+    entry = page.locator(".legend .traces").filter(has_text=series[1].label)
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => String(({shown})()) === 'true,false'", timeout=LONG)
 
 
 def hover_head(page: Page, run: int) -> None:

@@ -11,7 +11,8 @@ Built for smooth animation:
 * few traces: plotly.js redoes its per-trace work over every trace of the figure for
   each animation frame, so what can share a trace does (a run's newest stretch and its
   head marker, all runs' hover points at their heads, all runs' end markers, the colour
-  key and the click targets);
+  key and the click targets); with ``drawn_heads`` (the race), all runs' heads are one
+  trace and the stretches draw no markers at all;
 * arrays are float32 and the growing paths are thinned by arc length, so six
   optimizers over a thousand steps stay well under a megabyte of figure JSON.
 """
