@@ -7,7 +7,7 @@ Chromium and prints a table:
   contour chart holds the new trajectories and the browser has painted them
   (median and worst of ``--presses`` presses; target <= 0.5 s);
 * **animation**: press the chart's Play button and count the frames Plotly shows
-  (``plotly_animatingframe`` events) and the frames in which the moving marker
+  (``plotly_animatingframe`` events) and the frames in which the first run's head
   really changed position on screen (sampled every ``requestAnimationFrame``);
   target >= 25 frames per second.
 
@@ -88,9 +88,8 @@ def animation_rate(page) -> dict:
         f"""() => {{
       const gd = {CHART};
       window.__events = []; window.__painted = []; window.__done = false;
-      // the first run's head: the last point of its first trace with markers
-      const head = gd.data.findIndex(
-        t => t.legendgroup === 'series0' && String(t.mode).includes('markers'));
+      // the first run's head: the first point of the heads trace
+      const head = gd._fullLayout.meta.race.heads;
       gd.on('plotly_animatingframe', () => window.__events.push(performance.now()));
       gd.on('plotly_animated', () => {{ window.__done = true; }});
       let last = null;
@@ -98,8 +97,7 @@ def animation_rate(page) -> dict:
         // d3 keeps each trace's calcdata on its <g>; it names the trace index
         const trace = Array.from(gd.querySelectorAll('.scatterlayer .trace')).find(
           g => g.__data__ && g.__data__[0] && g.__data__[0].trace.index === head);
-        const points = trace ? trace.querySelectorAll('.point') : [];
-        const point = points.length ? points[points.length - 1] : null;
+        const point = trace ? trace.querySelector('.point') : null;
         const pos = point ? point.getAttribute('transform') : null;
         if (pos !== null && pos !== last) {{ window.__painted.push(performance.now()); last = pos; }}
         if (!window.__done) requestAnimationFrame(sample);
@@ -170,7 +168,7 @@ def main() -> int:
             "ok" if anim["plotly_fps"] >= FPS_TARGET else "SLOW",
         ),
         (
-            f"animation: marker moves painted ({anim['painted']})",
+            f"animation: head moves painted ({anim['painted']})",
             f"{anim['painted_fps']:.1f} fps",
             f">= {FPS_TARGET:.0f} fps",
             "ok" if anim["painted_fps"] >= FPS_TARGET else "SLOW",

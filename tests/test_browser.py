@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 import struct
 import warnings
+from itertools import product
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
+import optim
+from tests.test_race_figure import race
+from ui import slides
 from ui.nav import PAGES, url_path
 
 pytestmark = pytest.mark.browser
@@ -269,9 +273,39 @@ CURSOR_ACROSS = f"""() => {{
 }}"""
 HEADS = f"""() => {{
   const gd = {FIG};
-  const m = gd._fullLayout.meta.race.moving;  // per run: drawn path, stretch ending in the head
-  return JSON.stringify(m.filter((_, j) => j % 2 === 1).map(i => [gd._fullData[i].x.at(-1),
-    gd._fullData[i].y.at(-1)]));
+  const heads = gd._fullData[gd._fullLayout.meta.race.heads];  // a point at each run's head
+  return JSON.stringify(Array.from(heads.x, (x, i) => [x, heads.y[i]]));
+}}"""
+
+
+# each run's head dot as drawn: shown or not, where it is and where its run's path ends
+# (both in the map's pixels); plotly.js keeps a trace's calcdata on its <g class="trace">
+def head_dots(fig: str) -> str:
+    return f"""() => {{
+  const gd = {fig};
+  const race = gd._fullLayout.meta.race, xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const g = [...gd.querySelectorAll(".scatterlayer .trace")].find(
+    e => e.__data__ && e.__data__[0] && e.__data__[0].trace.index === race.heads);
+  const stretches = race.moving.filter((_, j) => j % 2 === 1);  // each run's newest stretch
+  return [...g.querySelectorAll(".point")].map((p, i) => {{
+    const at = /translate\\(([-.e\\d]+),\\s*([-.e\\d]+)\\)/.exec(p.getAttribute("transform"));
+    const s = gd._fullData[stretches[i]];
+    return {{shown: Number(getComputedStyle(p).opacity) > 0, x: Number(at[1]), y: Number(at[2]),
+             end: [xa.c2p(s.x.at(-1)), ya.c2p(s.y.at(-1))]}};
+  }});
+}}"""
+
+
+HEAD_DOTS = head_dots(FIG)
+
+
+# the centre of run i's head dot on the page
+HEAD_CENTRE = f"""(i) => {{
+  const gd = {FIG}, heads = gd._fullLayout.meta.race.heads;
+  const g = [...gd.querySelectorAll(".scatterlayer .trace")].find(
+    e => e.__data__ && e.__data__[0] && e.__data__[0].trace.index === heads);
+  const box = g.querySelectorAll(".point")[i].getBoundingClientRect();
+  return [box.left + box.width / 2, box.top + box.height / 2];
 }}"""
 
 # arrays still in their base64 form (plotly.js would decode them again every frame), and
@@ -316,6 +350,77 @@ def test_plus_and_minus_one_step(page: Page, app_url, artifacts):
     page.wait_for_function(f"() => ({CURSORS})()[0] === 29", timeout=LONG)
     assert "step=29" in page.url  # kept in the link
     page.screenshot(path=str(artifacts / "step-inspector.png"), full_page=True)
+
+
+def test_a_run_hidden_from_the_legend_hides_its_head_while_the_race_plays(page: Page, app_url):
+    open_page(page, app_url)
+    shown = f"() => ({HEAD_DOTS})().map(h => h.shown)"
+    assert page.evaluate(shown) == [True, True, True]
+    labels = page.evaluate(
+        f"() => {FIG}._fullLayout.meta.race.moving.filter((_, j) => j % 2 === 0)"
+        f".map(i => {FIG}._fullData[i].name)"
+    )
+    entry = page.locator(".st-key-contour .legend .traces").filter(has_text=labels[0])
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => ({shown})()[0] === false", timeout=LONG)
+    assert page.evaluate(shown) == [False, True, True]  # its head only
+    # played (0.5x: a frame every 130 ms), the head stays hidden frame after frame
+    page.locator(".updatemenu-button").filter(has_text="0.5×").first.click()
+    for frame in (2, 4, 6):
+        page.wait_for_function(f"(f) => ({SLIDER_VALUE})() === f", arg=frame, timeout=LONG)
+        before = page.evaluate(HEAD_DOTS)
+        assert [h["shown"] for h in before] == [False, True, True]
+    entry.locator(".legendtoggle").click()  # shown again, still playing
+    page.wait_for_function(f"() => ({shown})()[0] === true", timeout=LONG)
+    frame = page.evaluate(SLIDER_VALUE)
+    page.wait_for_function(f"(f) => ({SLIDER_VALUE})() >= f + 2", arg=frame, timeout=LONG)
+    after = page.evaluate(HEAD_DOTS)
+    page.locator(".updatemenu-button").filter(has_text="Pause").first.click()
+    assert [h["shown"] for h in after] == [True, True, True]
+    head = after[0]  # the dot moves with its run: it is at the run's newest point
+    assert (head["x"], head["y"]) == (
+        pytest.approx(head["end"][0], abs=1),
+        pytest.approx(head["end"][1], abs=1),
+    )
+    assert (head["x"], head["y"]) != (before[0]["x"], before[0]["y"])
+    # hidden again, paused: its unseen head gives no hover label, the others still do
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => ({shown})()[0] === false", timeout=LONG)
+    # the mouse on each head (near it: a click target there may take the hover): the
+    # shown one's hover names its run, the hidden one's is taken away as it is reported
+    page.evaluate(f"""() => {FIG}.on("plotly_hover", ev => {{
+      window.__hovered = ev.points.map(p => [p.curveNumber, p.pointNumber]);
+    }})""")
+    label = page.locator(".st-key-contour .hoverlayer .hovertext")
+    hover_head(page, 1)
+    expect(label).to_contain_text(labels[1])
+    hover_head(page, 0)
+    expect(label).to_have_count(0)
+
+
+def test_the_html_slides_hide_a_hidden_runs_head_too(page: Page, tmp_path):
+    fig, series, _ = race(optim.make_surface("rosenbrock"), [("adam", {}), ("sgd", {})], 40)
+    (tmp_path / "race.html").write_bytes(slides.race_html(fig))
+    page.goto((tmp_path / "race.html").as_uri())
+    shown = f"() => ({head_dots('document.querySelector(`.js-plotly-plot`)')})().map(h => h.shown)"
+    page.wait_for_function(f"() => ({shown})().length === 2", timeout=LONG)
+    entry = page.locator(".legend .traces").filter(has_text=series[1].label)
+    entry.locator(".legendtoggle").click()
+    page.wait_for_function(f"() => String(({shown})()) === 'true,false'", timeout=LONG)
+
+
+def hover_head(page: Page, run: int) -> None:
+    """Move the mouse onto run ``run``'s head until plotly.js reports hovering it."""
+    heads = page.evaluate(f"() => {FIG}._fullLayout.meta.race.heads")
+    x, y = page.evaluate(HEAD_CENTRE, run)
+    for dx, dy in sorted(product(range(-6, 7, 2), repeat=2), key=lambda d: abs(d[0]) + abs(d[1])):
+        # no hover left over, none queued (plotly.js runs one every 50 ms at most): the
+        # move's own hover is reported before the move returns
+        page.evaluate(f"() => {{ window.__hovered = null; Plotly.Fx.unhover({FIG}); }}")
+        page.mouse.move(x + dx, y + dy)
+        if page.evaluate("() => window.__hovered") == [[heads, run]]:
+            return
+    raise AssertionError(f"no hover on run {run}'s head")
 
 
 def test_scrubbing_the_map_moves_every_charts_cursor(page: Page, app_url):

@@ -166,6 +166,42 @@ def test_at_step_draws_the_path_to_that_step_and_puts_the_cursors_there():
     assert base["layout"]["sliders"][0]["active"] == 80  # the built figure is untouched
 
 
+def test_the_heads_are_drawn_in_their_runs_colours_over_lines_without_markers():
+    surface = optim.make_surface("rosenbrock")
+    colors = ["#0072B2", "#D55E00"]
+    series = [
+        Series(f"{name} {i}", c, run(surface, name, 150, lr=lr)[0])
+        for i, (name, lr, c) in enumerate([("adam", 0.05, colors[0]), ("sgd", 0.001, colors[1])])
+    ]
+    fig = figures.race_figure(surface, series, grid=figures.surface_grid(surface, n=40))
+    d = fig.to_dict()
+    meta = d["layout"]["meta"]["race"]
+    heads = d["data"][meta["heads"]]
+    # seen: each run's colour, opaque, outlined in white, as its head marker was
+    marker = heads["marker"]
+    assert heads["mode"] == "markers" and marker["color"] == colors
+    assert marker["opacity"] == 1 and marker["line"] == {"color": "white", "width": 1.5}
+    assert heads["selected"]["marker"]["opacity"] == 1  # a click leaves them as they are
+    assert heads["unselected"]["marker"]["opacity"] == 1
+    # the chart hides a run's head with its legend group: point i is run i's
+    drawn = [d["data"][i] for i in meta["moving"][0::2]]
+    assert meta["head_groups"] == [t["legendgroup"] for t in drawn] == ["series0", "series1"]
+    assert [t["name"] for t in drawn] == [s.label for s in series]
+    # the newest stretches are lines: no marker for any point, in the figure or a frame
+    stretches = set(meta["moving"][1::2])
+    for i in stretches:
+        assert d["data"][i]["mode"] == "lines" and "marker" not in d["data"][i]
+    played = 0
+    for fr in d["frames"]:
+        for i, data in zip(fr["traces"], fr["data"], strict=True):
+            if i in stretches:
+                assert set(data) == {"x", "y"}
+                played += 1
+            if i == meta["heads"]:
+                assert set(data) == {"x", "y", "customdata"}  # the opacity is left alone
+    assert played == 2 * len(plays(fig))
+
+
 def test_log_axes_spanning_less_than_a_decade_show_real_numbers():
     assert nice_ticks(0.18, 0.55) == [0.2, 0.3, 0.4, 0.5]
     axis = log_axis([np.array([0.12, 0.35])])
@@ -285,30 +321,27 @@ def test_three_runs_take_few_traces_and_each_keeps_its_head_and_end_marker():
     grid = figures.surface_grid(surface, n=60)
     fig = figures.race_figure(surface, series, grid=grid, replays=reps)
     d = fig.to_dict()
-    # iso-lines, key with click targets, minimum, start; 3 per run; the heads' hover
-    # points; the end markers; 3 arrows; 4 line panels of a line per run and a cursor
+    # iso-lines, key with click targets, minimum, start; 3 per run; the heads; the end
+    # markers; 3 arrows; 4 line panels of a line per run and a cursor
     assert len(d["data"]) <= 4 + 3 * 3 + 1 + 1 + 3 + 4 * (3 + 1)  # 34 (was 39)
     meta = d["layout"]["meta"]["race"]
-    tips = meta["moving"][1::2]
+    stretches = meta["moving"][1::2]
     head = figures.style.fonts(False)["head"]
 
     def heads_at(state, step):
-        for s, idx in zip(series, tips, strict=True):
-            tip = {**d["data"][idx], **state.get(idx, {})}
-            marker = {**d["data"][idx]["marker"], **state.get(idx, {}).get("marker", {})}
+        for s, idx in zip(series, stretches, strict=True):
+            stretch = {**d["data"][idx], **state.get(idx, {})}
             k = min(step, s.traj.n_valid() - 1)
-            x, y, size = decode(tip["x"]), decode(tip["y"]), decode(marker["size"])
+            x, y = decode(stretch["x"]), decode(stretch["y"])
             np.testing.assert_allclose([x[-1], y[-1]], s.traj.params[k], rtol=1e-5, atol=1e-6)
-            assert size[-1] == head and not size[:-1].any()  # the head alone has a marker
-            assert marker.get("opacity") == 1 and marker["color"] == s.color
-            assert tip["hoverinfo"] == "skip"  # the stretch never takes the head's hover
-        # the heads' hover: one point of the head's size on each, its run's text and values
-        hovers = {**d["data"][meta["heads"]], **state.get(meta["heads"], {})}
+            assert stretch["hoverinfo"] == "skip"  # the stretch never takes the head's hover
+        # the heads: a dot of the head's size on each, its run's text and values
+        heads = {**d["data"][meta["heads"]], **state.get(meta["heads"], {})}
         for i, s in enumerate(series):
             k = min(step, s.traj.n_valid() - 1)
-            at = [decode(hovers["x"])[i], decode(hovers["y"])[i]]
+            at = [decode(heads["x"])[i], decode(heads["y"])[i]]
             np.testing.assert_allclose(at, s.traj.params[k], rtol=1e-5, atol=1e-6)
-            assert hovers["customdata"][i] == [k, pytest.approx(float(s.traj.loss[k]))]
+            assert heads["customdata"][i] == [k, pytest.approx(float(s.traj.loss[k]))]
             assert f"<b>{s.label}</b>" in d["data"][meta["heads"]]["hovertemplate"][i]
         assert d["data"][meta["heads"]]["marker"]["size"] == head
 

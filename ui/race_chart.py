@@ -32,6 +32,7 @@ import streamlit as st
 from plotly.io.json import to_json_plotly
 
 from ui import plotly_bundle
+from ui.figures.race import HEADS_JS
 
 _log = logging.getLogger(__name__)
 STATIC = plotly_bundle.ROOT / "static"  # next to app.py
@@ -285,6 +286,7 @@ function drawReadout(gd) {
   node.textContent = readout.text(readout.label);
 }
 
+__HEADS_JS__
 function loadPlotly() {
   // once per page: every chart and every render share one script tag
   if (!window.__raceChartPlotly) {
@@ -358,9 +360,12 @@ export default function (component) {
           drawCursors(gd);
           drawReadout(gd);
         });
+        gd.on("plotly_restyle", () => syncHeads(Plotly, gd));  // a legend click among them
+        gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
       }
       drawCursors(gd);
       drawReadout(gd);
+      syncHeads(Plotly, gd);  // a new figure keeps the runs hidden from the legend
     });
   }).catch(err => {
     gd.__digest = null;  // the next render tries again
@@ -371,7 +376,7 @@ export default function (component) {
     }
   });
 }
-""".replace("__BUNDLE__", BUNDLE or "")
+""".replace("__BUNDLE__", BUNDLE or "").replace("__HEADS_JS__", HEADS_JS)
 
 # While the race plays, Chromium re-layers and repaints the whole page on every frame, the
 # sidebar's many widgets included (about 2-3 ms of a 33 ms frame at 2x). As a compositing

@@ -36,6 +36,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .figures import Series, frame_schedule, surface_grid
 from .figures.layers import surface_layers
+from .figures.race import HEADS_JS
 
 WIDTH, HEIGHT = 1280, 720
 PLOT_BOX = (24, 96, 884, 700)  # left, top, right, bottom of the surface, in pixels
@@ -131,6 +132,20 @@ def race_mp4(
     return data
 
 
+# a run hidden from the legend hides its head too, as on the page (see ui.figures.race)
+_HEADS_SCRIPT = (
+    HEADS_JS
+    + """
+(() => {
+  const gd = document.getElementById("{plot_id}");
+  gd.on("plotly_restyle", () => syncHeads(Plotly, gd));
+  gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
+  syncHeads(Plotly, gd);
+})();
+"""
+)
+
+
 def race_html(fig: go.Figure, title: str = "Optimizer race") -> bytes:
     """The animated figure as one HTML file with plotly.js inlined: plays with no server."""
     page = fig.to_html(
@@ -139,6 +154,7 @@ def race_html(fig: go.Figure, title: str = "Optimizer race") -> bytes:
         auto_play=False,
         include_mathjax=False,
         config=dict(displaylogo=False, responsive=True),
+        post_script=_HEADS_SCRIPT,
     )
     page = page.replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)
     return page.encode("utf-8")

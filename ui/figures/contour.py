@@ -11,7 +11,8 @@ Built for smooth animation:
 * few traces: plotly.js redoes its per-trace work over every trace of the figure for
   each animation frame, so what can share a trace does (a run's newest stretch and its
   head marker, all runs' hover points at their heads, all runs' end markers, the colour
-  key and the click targets);
+  key and the click targets); with ``drawn_heads`` (the race), all runs' heads are one
+  trace and the stretches draw no markers at all;
 * arrays are float32 and the growing paths are thinned by arc length, so six
   optimizers over a thousand steps stay well under a megabyte of figure JSON.
 """
@@ -81,6 +82,7 @@ def contour_parts(
     click_targets: bool = True,
     equal_aspect: bool | None = None,
     n_frames_max: int | None = None,
+    drawn_heads: bool = False,
 ) -> dict:
     """Traces, layout and frames of the contour, plus what a caller adds frames to.
 
@@ -90,6 +92,11 @@ def contour_parts(
     last point only); then one trace of invisible points at the heads, which give each
     head its hover text (``heads``); last, when a run ended early, one trace of end
     markers ("x" where a run diverged, a dot where it converged).
+
+    ``drawn_heads``: the heads trace draws the heads (each run's colour, over every
+    path) and the newest stretches are lines only, which makes every frame cheaper. The
+    heads then belong to no run's legend group: whoever shows the figure hides a hidden
+    run's head itself, with ``head_groups`` (the legend group of each head point).
 
     Animation: frame ``i`` (group ``"play"``, named ``str(i)``) shows every series at
     step ``frame_steps[i]``. The drawn path changes only every ``_CHUNK`` frames, so it
@@ -183,23 +190,27 @@ def contour_parts(
                 showlegend=True,
             )
         )
-        # the newest stretch and the head in one trace: a marker on the last point only
-        tip = _tip(path, np.array([k]), f["head"])
-        # a size array makes Plotly default to bubbles' 70 % opacity: the head is opaque
-        tip["marker"].update(color=s.color, opacity=1, line=dict(color="white", width=1.5))
-        traces.append(
-            dict(
-                common,
-                **tip,
-                mode="lines+markers",
-                line=line,
-                # the head's hover is on the heads trace: the stretch's points, hovered
-                # as markers, would take it from the head whenever one sits next to it
-                hoverinfo="skip",
-                selected=dict(marker=dict(opacity=1)),
-                unselected=dict(marker=dict(opacity=1)),
+        if drawn_heads:  # the newest stretch alone: its head is on the heads trace
+            stretch = _xy(path[[k]] if len(path) else path)
+            traces.append(dict(common, **stretch, mode="lines", line=line, hoverinfo="skip"))
+        else:
+            # the newest stretch and the head in one trace: a marker on the last point only
+            tip = _tip(path, np.array([k]), f["head"])
+            # a size array makes Plotly default to bubbles' 70 % opacity: the head is opaque
+            tip["marker"].update(color=s.color, opacity=1, line=dict(color="white", width=1.5))
+            traces.append(
+                dict(
+                    common,
+                    **tip,
+                    mode="lines+markers",
+                    line=line,
+                    # the head's hover is on the heads trace: the stretch's points, hovered
+                    # as markers, would take it from the head whenever one sits next to it
+                    hoverinfo="skip",
+                    selected=dict(marker=dict(opacity=1)),
+                    unselected=dict(marker=dict(opacity=1)),
+                )
             )
-        )
         moving += [len(traces) - 2, len(traces) - 1]
         end = _end_point(s, path, loss, n_last, status, vx, vy, f)
         if end is not None:
@@ -209,14 +220,15 @@ def contour_parts(
         hovers = [hover(s.label, vx, vy) for s in series]
         colors = [s.color for s in series]
         shown_at = [min(shown, n) for n in last]
-        traces.append(_hover_heads(paths, shown_at, hovers, colors, f["head"]))
+        traces.append(_hover_heads(paths, shown_at, hovers, colors, f["head"], drawn_heads))
         heads_idx = len(traces) - 1
     if ends:
         traces.append(_end_markers(ends))
 
     frames: list[dict] = []
     if do_frames:
-        frames = _frames(paths, kept, last, frame_steps, moving, heads_idx, f["head"])
+        head_size = None if drawn_heads else f["head"]
+        frames = _frames(paths, kept, last, frame_steps, moving, heads_idx, head_size)
     if not title:
         title = default_title(surface, series)
     layout = _contour_layout(
@@ -237,6 +249,7 @@ def contour_parts(
         frames=frames,
         moving=moving,
         heads=heads_idx,
+        head_groups=[f"series{i}" for i, (path, _) in enumerate(paths) if len(path)],
         frame_steps=frame_steps if do_frames else None,
         paths=paths,
         kept=kept,
@@ -280,10 +293,10 @@ def _frames(
     frame_steps: np.ndarray,
     moving: list[int],
     heads: int | None,
-    head_size: float,
+    head_size: float | None,
 ) -> list[dict]:
     """Base frames (drawn path up to each chunk start) and play frames (newest stretch
-    ending in the head)."""
+    ending in the head, a marker of ``head_size`` on it unless that is ``None``)."""
     drawn_idx = moving[0::2]
     frames: list[dict] = []
     for c in range(0, len(frame_steps), _CHUNK):
@@ -299,7 +312,11 @@ def _frames(
         data = []
         ks = [min(int(step), n) for n in last]
         for (path, _), keep, n, k in zip(paths, kept, last, ks, strict=True):
-            data.append(_tip(path, _pts_idx(keep, min(step0, n), k), head_size, typed=True))
+            stretch = _pts_idx(keep, min(step0, n), k)
+            if head_size is None:
+                data.append(_xy_typed(path[stretch[: len(path)]]))
+            else:
+                data.append(_tip(path, stretch, head_size, typed=True))
         data.append(_head_points(paths, ks, typed=True))
         frames.append(
             dict(
@@ -376,24 +393,31 @@ def _hover_heads(
     hovers: list[str],
     colors: list[str],
     head_size: float,
+    drawn: bool = False,
 ) -> dict:
-    """Every run's head as an unseen point of the head's size: it gives the hover text.
+    """Every run's head as a point of the head's size: it gives the hover text.
 
-    One trace for all runs, each point with its run's hover text and label colour; the
-    drawn head is the last marker of its run's newest stretch, which never hovers.
+    One trace for all runs, each point with its run's hover text and colour. ``drawn``:
+    the points are the heads people see (a dot of the run's colour, outlined in white);
+    else they are unseen, and the drawn head is the last marker of its run's newest
+    stretch, which never hovers.
     """
     shown = [i for i, (path, _) in enumerate(paths) if len(path)]
+    opacity = 1 if drawn else 0
+    marker = dict(size=head_size, color=[colors[i] for i in shown], opacity=opacity)
+    if drawn:
+        marker["line"] = dict(color="white", width=1.5)
     return dict(
         type="scatter",
         **_head_points(paths, ks),
         mode="markers",
-        marker=dict(size=head_size, color=[colors[i] for i in shown], opacity=0),
+        marker=marker,
         hovertemplate=[hovers[i] for i in shown],
         name="heads",
         showlegend=False,
-        # a click on a head selects it (the start moves there): it stays unseen
-        selected=dict(marker=dict(opacity=0)),
-        unselected=dict(marker=dict(opacity=0)),
+        # a click on a head selects it (the start moves there): it looks the same
+        selected=dict(marker=dict(opacity=opacity)),
+        unselected=dict(marker=dict(opacity=opacity)),
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from .contour import _head_points, _tip, _typed, contour_parts
+from .contour import _head_points, _typed, contour_parts
 from .plotly_fast import fast_figure
 from .series import Series, f32
 from .style import INK, bake_template, log_axis, relayout_header
@@ -47,6 +47,49 @@ ARROWS = (
 # stay well under a megabyte of figure JSON.
 EVERY_STEP_UP_TO = 100
 LONG_RUN_FRAMES = 101
+
+
+# What a page showing the race runs beside plotly.js (the app's race chart, the HTML slides):
+# ``syncHeads(Plotly, gd)`` after each plot and on every ``plotly_restyle``, and
+# ``hidesHiddenHeads(Plotly, gd, ev)`` on every ``plotly_hover``.
+HEADS_JS = r"""
+// The runs' heads are one trace of their own, drawn over every path (its points move
+// with the frames, and no frame redraws a marker for each point of a newest stretch), so
+// they are in no run's legend group: a run hidden from the legend (a click, or a double
+// click isolating another) has its head hidden by syncHeads, point by point. Frames carry only the
+// heads' x, y and hover data, so the opacity set here stays while the race plays.
+function headOpacity(gd) {
+  const race = gd._fullLayout && gd._fullLayout.meta && gd._fullLayout.meta.race;
+  const idx = race && race.heads, groups = race && race.head_groups;
+  if (typeof idx !== "number" || !Array.isArray(groups) || !gd._fullData[idx]) return null;
+  const shown = new Set();
+  for (const t of gd._fullData) if (t.visible === true && t.legendgroup) shown.add(t.legendgroup);
+  return {idx, opacity: groups.map(g => (shown.has(g) ? 1 : 0))};
+}
+
+function syncHeads(Plotly, gd) {
+  const want = headOpacity(gd);
+  if (!want) return;
+  const now = (gd.data[want.idx].marker || {}).opacity;
+  const same = Array.isArray(now)
+    ? now.length === want.opacity.length && now.every((v, i) => v === want.opacity[i])
+    : want.opacity.every(v => v === (now === undefined ? 1 : now));
+  // a restyle fires plotly_restyle again: it then finds nothing to change
+  if (!same) Plotly.restyle(gd, {"marker.opacity": [want.opacity]}, [want.idx]);
+}
+
+// A hidden run's head is still there, unseen: hovered, it says nothing (its label is
+// drawn before plotly_hover fires, and taken away before the browser paints it).
+function hidesHiddenHeads(Plotly, gd, ev) {
+  const race = gd._fullLayout.meta && gd._fullLayout.meta.race;
+  const heads = race && gd.data[race.heads];
+  const opacity = heads && heads.marker && heads.marker.opacity;
+  if (!Array.isArray(opacity) || !ev.points || !ev.points.length) return;
+  if (ev.points.every(p => p.curveNumber === race.heads && opacity[p.pointNumber] === 0)) {
+    Plotly.Fx.unhover(gd);
+  }
+}
+"""
 
 
 class _Arrows:
@@ -156,6 +199,10 @@ def race_parts(
         # space around; a data problem's weights are not lengths anyway
         equal_aspect=False,
         n_frames_max=_frames_for(series),
+        # the heads are one trace, drawn over every path, so that no frame redraws a
+        # marker for each point of every newest stretch; the chart hides a hidden run's
+        # head (``head_groups``)
+        drawn_heads=True,
     )
     traces, layout, frames = parts["traces"], parts["layout"], parts["frames"]
     f = parts["fonts"]
@@ -308,9 +355,9 @@ def race_parts(
             fr["traces"] = list(fr["traces"]) + arrow_idx + cursor_idx + fit_idx
 
     layout.setdefault("meta", {})["race"] = dict(
-        moving=parts["moving"],  # per run: drawn path, newest stretch ending in the head
-        heads=parts["heads"],  # the heads' hover points
-        head_size=f["head"],
+        moving=parts["moving"],  # per run: drawn path, newest stretch up to the head
+        heads=parts["heads"],  # the heads, with their hover text
+        head_groups=parts["head_groups"],  # each head's legend group, in the heads' order
         arrows=arrow_idx,
         cursors=cursor_idx,
         fits=fit_idx,
@@ -581,12 +628,14 @@ def at_step(
     for j, (s, kk) in enumerate(zip(series, ks, strict=True)):
         path = np.asarray(s.traj.params, dtype=np.float64)
         paths.append(s.traj.valid())  # as the figure has them: a run may have no point
-        drawn, tip = moving[2 * j : 2 * j + 2]
+        drawn, stretch = moving[2 * j : 2 * j + 2]
         data[drawn] = {**data[drawn], "x": f32(path[: kk + 1, 0]), "y": f32(path[: kk + 1, 1])}
-        # the newest stretch is all drawn: the tip is just the head
-        at_k = _tip(path, np.array([kk]), meta["head_size"])
-        marker = {**data[tip]["marker"], **at_k.pop("marker")}
-        data[tip] = {**data[tip], **at_k, "marker": marker}
+        # the newest stretch is all drawn: it is just the head's point
+        data[stretch] = {
+            **data[stretch],
+            "x": f32(path[kk : kk + 1, 0]),
+            "y": f32(path[kk : kk + 1, 1]),
+        }
     if meta["heads"] is not None:
         data[meta["heads"]] = {**data[meta["heads"]], **_head_points(paths, ks)}
     arrows = _Arrows(series, replays)
