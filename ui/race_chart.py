@@ -32,7 +32,7 @@ import streamlit as st
 from plotly.io.json import to_json_plotly
 
 from ui import plotly_bundle
-from ui.figures.race import HEADS_JS
+from ui.race_heads import HEADS_JS
 
 _log = logging.getLogger(__name__)
 STATIC = plotly_bundle.ROOT / "static"  # next to app.py

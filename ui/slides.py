@@ -36,7 +36,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from .figures import Series, frame_schedule, surface_grid
 from .figures.layers import surface_layers
-from .figures.race import HEADS_JS
+from .race_heads import HEADS_JS
 
 WIDTH, HEIGHT = 1280, 720
 PLOT_BOX = (24, 96, 884, 700)  # left, top, right, bottom of the surface, in pixels
