@@ -360,12 +360,12 @@ export default function (component) {
           drawCursors(gd);
           drawReadout(gd);
         });
-        gd.on("plotly_restyle", () => syncHeads(Plotly, gd));  // a legend click among them
-        gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
+        watchHeads(Plotly, gd);
+      } else {
+        syncHeads(Plotly, gd);  // a new figure keeps the runs hidden from the legend
       }
       drawCursors(gd);
       drawReadout(gd);
-      syncHeads(Plotly, gd);  // a new figure keeps the runs hidden from the legend
     });
   }).catch(err => {
     gd.__digest = null;  // the next render tries again

@@ -5,9 +5,8 @@ The heads are one trace of their own (see :mod:`ui.figures.race`), in no run's l
 group: this script hides a hidden run's head point by point.
 """
 
-# What a page showing the race runs beside plotly.js (the app's race chart, the HTML slides):
-# ``syncHeads(Plotly, gd)`` after each plot and on every ``plotly_restyle``, and
-# ``hidesHiddenHeads(Plotly, gd, ev)`` on every ``plotly_hover``.
+# A page calls ``watchHeads(Plotly, gd)`` once, after its first plot, and
+# ``syncHeads(Plotly, gd)`` after every later one (a new figure, the legend kept).
 HEADS_JS = r"""
 // The runs' heads are one trace of their own, drawn over every path (its points move
 // with the frames, and no frame redraws a marker for each point of a newest stretch), so
@@ -45,5 +44,12 @@ function hidesHiddenHeads(Plotly, gd, ev) {
   if (ev.points.every(p => p.curveNumber === race.heads && opacity[p.pointNumber] === 0)) {
     Plotly.Fx.unhover(gd);
   }
+}
+
+// once per plot, after its first drawing
+function watchHeads(Plotly, gd) {
+  gd.on("plotly_restyle", () => syncHeads(Plotly, gd));  // a legend click among them
+  gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
+  syncHeads(Plotly, gd);
 }
 """

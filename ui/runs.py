@@ -262,7 +262,7 @@ class ReadyFigure(go.Figure):
 
     @property
     def source(self) -> go.Figure:
-        if callable(self._source) and not isinstance(self._source, go.Figure):
+        if not isinstance(self._source, go.Figure):  # a function that builds it
             self._source = self._source()
         return self._source
 

@@ -132,18 +132,8 @@ def race_mp4(
     return data
 
 
-# a run hidden from the legend hides its head too, as on the page (see ui.figures.race)
-_HEADS_SCRIPT = (
-    HEADS_JS
-    + """
-(() => {
-  const gd = document.getElementById("{plot_id}");
-  gd.on("plotly_restyle", () => syncHeads(Plotly, gd));
-  gd.on("plotly_hover", ev => hidesHiddenHeads(Plotly, gd, ev));
-  syncHeads(Plotly, gd);
-})();
-"""
-)
+# a run hidden from the legend hides its head too, as on the page (see ui.race_heads)
+_HEADS_SCRIPT = HEADS_JS + 'watchHeads(Plotly, document.getElementById("{plot_id}"));\n'
 
 
 def race_html(fig: go.Figure, title: str = "Optimizer race") -> bytes:

@@ -155,9 +155,12 @@ def contour_parts(
     moving: list[int] = []  # per series: drawn path, newest stretch ending in the head
     kept: list[np.ndarray] = []
     ends: list[dict] = []
+    head_groups: list[str] = []  # the legend group of each head point (runs with a path)
     for si, (s, (path, loss), n_last) in enumerate(zip(series, paths, last, strict=True)):
         status = run_status(s.traj)
         group = f"series{si}"
+        if len(path):
+            head_groups.append(group)
         faint_idx = thin(path, span, 1200, 0.0015)
         custom = np.stack([faint_idx, loss[faint_idx]], axis=-1)
         common = dict(type="scatter", legendgroup=group, name=s.label, showlegend=False)
@@ -249,7 +252,7 @@ def contour_parts(
         frames=frames,
         moving=moving,
         heads=heads_idx,
-        head_groups=[f"series{i}" for i, (path, _) in enumerate(paths) if len(path)],
+        head_groups=head_groups,
         frame_steps=frame_steps if do_frames else None,
         paths=paths,
         kept=kept,
