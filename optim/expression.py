@@ -509,7 +509,7 @@ def analyse(request: str | tuple[str, Any]) -> Analysis:
     if len(value_src) + len(vg_src) + len(hess_src or "") > MAX_SOURCE:
         raise ValueError("formula too complex: its derivatives are too long to compute with")
     surface = _custom_surface(text, expr, window)
-    surface.load_sources(value_src, vg_src, hess_src, gradient)
+    surface.load_sources(value_src, vg_src, hess_src)
     where = f"in the window {window_text(window)}"
     pts = _grid(window)
     with np.errstate(all="ignore"):

@@ -387,24 +387,16 @@ class Surface:
         # kept on the instance (a cache look-up per step costs as much as the math)
         c = self.__dict__.get("_compiled")
         if c is None:
-            if self._reload_sources():
-                return self.__dict__["_compiled"]
             c = self.__dict__["_compiled"] = compile_expression(self.expr, self.symbols)
         return c
 
     @property
     def _hessian_fn(self) -> Callable | None:
-        if "_hessian" not in self.__dict__ and not self._reload_sources():
+        if "_hessian" not in self.__dict__:
             self.__dict__["_hessian"] = compile_hessian(self.expr, self.symbols)
         return self.__dict__["_hessian"]
 
-    def load_sources(
-        self,
-        value: str,
-        value_and_grad: str,
-        hessian: str | None,
-        gradient: tuple[sp.Expr, sp.Expr] | None = None,
-    ) -> None:
+    def load_sources(self, value: str, value_and_grad: str, hessian: str | None) -> None:
         """Use NumPy code generated elsewhere (a worker process's :func:`lambdify_source`
         output, checked by :func:`load_source`) instead of compiling here; ``hessian``
         ``None`` for finite differences.
@@ -413,19 +405,13 @@ class Surface:
         worker) loads them again, instead of redoing SymPy's work on the formula there,
         without the formula workers' time limit.
         """
-        compiled = Compiled(load_source(value), load_source(value_and_grad), gradient)
+        # all three loaded before any is kept: a source that fails leaves the surface as it was
+        compiled = Compiled(load_source(value), load_source(value_and_grad), None)
+        hessian_fn = None if hessian is None else load_source(hessian)
         self.__dict__["_compiled"] = compiled
-        self.__dict__["_hessian"] = None if hessian is None else load_source(hessian)
+        self.__dict__["_hessian"] = hessian_fn
         self.__dict__["_sources"] = (value, value_and_grad, hessian)
         self.__dict__.pop("_writer", None)
-
-    def _reload_sources(self) -> bool:
-        """Load the kept sources of an unpickled copy; False when there are none."""
-        sources = self.__dict__.get("_sources")
-        if sources is None:
-            return False
-        self.load_sources(*sources)
-        return True
 
     @property
     def _gradient_writer(self) -> Callable | None:
@@ -434,10 +420,15 @@ class Surface:
         return self.__dict__["_writer"]
 
     def __getstate__(self) -> dict:
-        # lambdified functions cannot be pickled; they are rebuilt on first use (from the
-        # kept sources where there are any)
+        # lambdified functions cannot be pickled: a copy loads its kept sources again
+        # (__setstate__), or compiles its formula on first use when it has none
         skip = ("_compiled", "_hessian", "_writer")
         return {k: v for k, v in self.__dict__.items() if k not in skip}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if state.get("_sources") is not None:
+            self.load_sources(*state["_sources"])
 
     # Unbatched points take a fast path: NumPy scalars cost far less per
     # operation than 0-d arrays, and one trajectory step must cost microseconds.

@@ -17,8 +17,8 @@ How:
 * :meth:`WorkerPool.call_each` gives one argument to each of several idle workers at once
   (the parts of one big computation, on as many cores), or raises :class:`Busy` at once.
 * A pool made with ``progress=True`` calls ``target(arg, report)``: ``report(value)`` sends
-  ``value`` to the caller's ``on_progress`` ahead of the reply (how far a long call has
-  come). The reply never depends on it.
+  ``value`` to the ``on_progress`` given to :meth:`WorkerPool.call_each`, ahead of the reply
+  (how far a long call has come). The reply never depends on it.
 * Workers run at a lower priority (``nice``), so the server's own threads win the CPU, and
   with a CPU-time limit per call (``cpu_limit``, per pool) as a backstop: a worker whose
   server died mid-call still stops. They ignore Ctrl-C and exit when their stdin closes
@@ -30,6 +30,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import math
 import os
 import pickle
 import select
@@ -173,10 +174,9 @@ class _Worker:
         except (BrokenPipeError, OSError):
             raise WorkerDied("the worker had exited") from None
 
-    def call(self, arg: Any, deadline: float, on_progress: Callable | None = None) -> Any:
+    def call(self, arg: Any, deadline: float) -> Any:
         self.send(pickle.dumps(arg))
-        report = None if on_progress is None else (lambda _, value: on_progress(value))
-        return _collect([self], deadline, report)[0]
+        return _collect([self], deadline, None)[0]
 
     def receive(self) -> list[tuple[str, Any]]:
         """The messages that came in whole with what the pipe holds now (call when readable)."""
@@ -261,6 +261,9 @@ class WorkerPool:
         cpu_limit: float = CPU_BACKSTOP_S,
         progress: bool = False,
     ) -> None:
+        if not math.isfinite(cpu_limit) or cpu_limit <= 0:
+            # it is written into the worker's ``python -c`` line: inf or nan would not run
+            raise ValueError(f"cpu_limit must be a positive number of seconds, not {cpu_limit}")
         self.target, self.size, self.warm_up = target, size, warm_up
         self.cpu_limit, self.progress = cpu_limit, progress
         self._cond = threading.Condition()
@@ -332,10 +335,9 @@ class WorkerPool:
         with self._cond:
             return self._cond.wait_for(ready, timeout) and self._ready_once
 
-    def call(self, arg: Any, timeout: float, on_progress: Callable | None = None) -> Any:
+    def call(self, arg: Any, timeout: float) -> Any:
         """``target(arg)`` in a worker, answered within ``timeout`` seconds or killed.
 
-        ``on_progress(value)`` for each of the worker's reports (a ``progress`` pool).
         Raises :class:`Busy`, :class:`TimedOut` or :class:`WorkerDied`.
         """
         deadline = time.monotonic() + timeout
@@ -346,7 +348,7 @@ class WorkerPool:
             worker = self._idle.pop()
         waited = time.monotonic() - (deadline - timeout)
         try:
-            value = worker.call(arg, deadline, on_progress)
+            value = worker.call(arg, deadline)
         except BaseException as err:
             if isinstance(err, TimedOut):
                 err.waited = waited

@@ -89,3 +89,6 @@ def test_a_formula_surface_sent_to_another_process_loads_its_checked_code_not_sy
     for a, b in zip(copy.value_and_grad(pts), surface.value_and_grad(pts), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(copy.hessian(pts[0]), surface.hessian(pts[0]))
+    # a copy asked for its Hessian first loads it too
+    other = pickle.loads(pickle.dumps(surface))
+    np.testing.assert_array_equal(other.hessian(pts[0]), surface.hessian(pts[0]))

@@ -243,18 +243,32 @@ def test_one_usable_cpu_means_no_workers(monkeypatch, tmp_path):
         monkeypatch.setenv("PLAYGROUND_MAP_WORKERS", setting)
         assert sweep_module.map_workers() == expected, setting
 
-    # no workers: a big map never starts or asks a pool
-    class NoPool:
-        def start(self):
-            raise AssertionError("started")
+    # no workers: a big map never starts or asks a pool (an error from the pool would
+    # only make the map fall back in-process, so each ask is noted, not raised)
+    asked = []
 
-        call_each = start
+    class NoPool:
+        def start(self, *args):
+            asked.append("start")
+
+        def call_each(self, *args, **kwargs):
+            asked.append("call_each")
+            raise AssertionError("asked")
 
     monkeypatch.setattr(sweep_module, "_pool", NoPool())
     monkeypatch.setattr(sweep_module, "WORKERS", 0)
     monkeypatch.setattr(sweep_module, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(sweep_module, "MIN_PART", 1)
     sweep_module.start_workers()
     assert momentum_map().status.shape == (17, 23)
+    assert asked == []
+
+
+def test_a_pool_refuses_a_cpu_limit_its_workers_could_not_start_with():
+    # the limit is written into each worker's command line: inf or nan would not run there
+    for limit in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValueError):
+            WorkerPool("time:sleep", 1, 0, limit)
 
 
 def test_small_batches_stay_in_this_process(workers, monkeypatch):
