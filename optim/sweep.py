@@ -280,9 +280,11 @@ def _run_cells(
     )
 
 
-def _passes(n: int, chunk: int) -> list[tuple[int, int]]:
-    """``(lo, hi)`` of each pass: ``n`` cells in equal parts of at most ``chunk``."""
-    parts = -(-n // max(1, int(chunk)))
+def _passes(n: int, chunk: int, multiple: int = 1) -> list[tuple[int, int]]:
+    """``(lo, hi)`` of each pass: ``n`` cells in equal parts of at most ``chunk``, as many
+    parts as a multiple of ``multiple``."""
+    fewest = -(-n // max(1, int(chunk)))  # ceil(n / chunk)
+    parts = -(-fewest // multiple) * multiple
     edges = [n * i // max(parts, 1) for i in range(parts + 1)]
     return list(zip(edges[:-1], edges[1:], strict=True))
 
@@ -366,6 +368,8 @@ def _outcomes(
         out = _in_workers(problem, groups, steps, run_options, progress)
         if out is not None:
             return out
+        # the same passes here: the same bits, since the problem's points are independent
+        return _run_passes(problem, [p for g in groups for p in g], steps, run_options, progress)
     passes = [cells(lo, hi) for lo, hi in _passes(n, chunk)]
     return _run_passes(problem, passes, steps, run_options, progress)
 
@@ -373,10 +377,8 @@ def _outcomes(
 def _parts(n: int, chunk: int, workers: int) -> list[list[tuple[int, int]]]:
     """``(lo, hi)`` of each worker's passes, in order: equal passes of at most ``chunk``
     cells, as many for each worker (``n >= workers``)."""
-    per = -(-n // max(1, int(chunk)) // workers)  # ceil(ceil(n / chunk) / workers)
-    count = per * workers
-    edges = [n * i // count for i in range(count + 1)]
-    bounds = list(zip(edges[:-1], edges[1:], strict=True))
+    bounds = _passes(n, chunk, workers)
+    per = len(bounds) // workers
     return [bounds[i * per : (i + 1) * per] for i in range(workers)]
 
 
