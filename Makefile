@@ -7,7 +7,7 @@ PORT   ?= 8501
 WORKERS ?= 0
 ADDRESS ?= 0.0.0.0
 
-.PHONY: run serve test lint format bench browser haproxy js mutate clean
+.PHONY: run serve test lint format bench browser haproxy mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,6 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 # without npm the app serves the full bundle of the plotly package instead.
 node_modules/.stamp: package.json package-lock.json
 	@bash deploy/ensure_plotlyjs.sh $(JS_INSTALL)
-
-js:
-	@bash deploy/ensure_plotlyjs.sh --install
 
 run: $(VENV)/.run-deps node_modules/.stamp
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -82,3 +79,4 @@ mutate: $(VENV)/.dev-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts mutants .serve-cache node_modules
+	rm -f static/plotly*.min.js static/*.part

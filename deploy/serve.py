@@ -82,7 +82,7 @@ def squeeze(raw: bytes) -> bytes:
 def app_static() -> dict[str, Path]:
     """The app's own static files (``app/static/``, see ``ui/race_chart.py``): the race
     chart's plotly.js, under the name the app serves it by (``ui/plotly_bundle.py``)."""
-    root = str(Path(__file__).resolve().parent.parent)
+    root = str(ROOT)
     if root not in sys.path:
         sys.path.insert(0, root)
     from ui import plotly_bundle  # plotly only: the app's requirement, no Streamlit

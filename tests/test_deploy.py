@@ -208,7 +208,10 @@ def test_the_race_chart_serves_the_cartesian_build_only_when_it_is_the_same_rele
     # cartesian build (where installed) is that release
     assert plotly_bundle.version(plotly_bundle.FULL)
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]
-    assert pinned["plotly.js-cartesian-dist-min"] == plotly_bundle.version(plotly_bundle.FULL)
+    assert pinned["plotly.js-cartesian-dist-min"] == plotly_bundle.version(plotly_bundle.FULL), (
+        "the plotly package draws for another plotly.js: pin that release of "
+        "plotly.js-cartesian-dist-min in package.json and package-lock.json (npm install)"
+    )
 
 
 def test_static_files_are_compressed_once_and_listed(tmp_path):

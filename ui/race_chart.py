@@ -62,11 +62,12 @@ def ensure_bundle() -> str | None:
             fd, tmp = tempfile.mkstemp(dir=STATIC, suffix=".part")
             os.close(fd)
             shutil.copyfile(_SOURCE, tmp)
+            # readable by all: an image copies it as root, then serves it as the app's user
+            # (a temporary file is made private)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         if target.stat().st_mode & 0o444 != 0o444:
-            # readable by all: an image copies it as root, then serves it as the app's user
-            # (a temporary file is made private, and older copies were left so)
-            os.chmod(target, 0o644)
+            os.chmod(target, 0o644)  # a private copy left by an older version
     except OSError:
         _log.warning("race chart: cannot put plotly.js into %s; using st.plotly_chart", STATIC)
         return None
